@@ -1,0 +1,456 @@
+"""config.yaml, parsed once into a validated, frozen object.
+
+Nothing here reads the environment at import time. Secrets never live in the file: the
+file names environment variables (``*_env`` keys) and :func:`secret` reads them, or a
+file named by ``<VAR>_FILE``, when a component needs the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_DB_URL = "sqlite:///data/monitor.db"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
+
+
+class ConfigError(Exception):
+    """config.yaml is missing, unreadable or invalid; ``problems`` holds one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _parse_duration(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if not m:
+            raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 15m, 1h or 1d")
+        return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "s").lower()])
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def secret(var: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """Return the secret held in environment variable ``var``, or in the file ``<var>_FILE``.
+
+    Returns None when neither is set. Never logs the value.
+    """
+    if not var:
+        return None
+    env = os.environ if env is None else env
+    value = env.get(var)
+    if value:
+        return value.strip()
+    path = env.get(f"{var}_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").strip()
+    return None
+
+
+# ---------------------------------------------------------------- brands
+
+
+class BrandConfig(Strict):
+    name: str = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    handles: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    competitors: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    is_own: bool = True
+
+    @field_validator("handles")
+    @classmethod
+    def _handles(cls, v: list[str]) -> list[str]:
+        out = []
+        for h in v:
+            h = h.strip()
+            if not re.fullmatch(r"@?[A-Za-z0-9_.]{1,50}(@[A-Za-z0-9.-]+)?", h):
+                raise ValueError(f"{h!r} is not a handle; write it like @acme")
+            out.append(h if h.startswith("@") else f"@{h}")
+        return out
+
+    @field_validator("keywords", "aliases", "exclude")
+    @classmethod
+    def _terms(cls, v: list[str]) -> list[str]:
+        for term in v:
+            if not term.strip():
+                raise ValueError("contains an empty term; remove it")
+        return [t.strip() for t in v]
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: list[str]) -> list[str]:
+        for lang in v:
+            if not re.fullmatch(r"[a-z]{2,3}", lang):
+                raise ValueError(f"{lang!r} is not an ISO 639-1 code; write e.g. en or de")
+        return v
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> BrandConfig:
+        if not (self.keywords or self.aliases or self.handles):
+            raise ValueError(
+                "has no keywords, aliases or handles; add at least one keyword, e.g. "
+                f"keywords: [{self.name}]"
+            )
+        return self
+
+    @property
+    def terms(self) -> list[str]:
+        """Keywords then aliases, de-duplicated case-insensitively, order kept."""
+        seen: set[str] = set()
+        out = []
+        for t in [*self.keywords, *self.aliases]:
+            if t.lower() not in seen:
+                seen.add(t.lower())
+                out.append(t)
+        return out
+
+
+# ---------------------------------------------------------------- sources
+
+
+class SourceBase(Strict):
+    enabled: bool = False
+    interval: Duration = timedelta(minutes=15)
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v < timedelta(seconds=10):
+            raise ValueError("must be at least 10s; polling faster gets the source rate-limited")
+        return v
+
+
+class FileSource(SourceBase):
+    """Imports JSONL or CSV files dropped into ``path`` (a file or a folder)."""
+
+    path: Path = Path("data/inbox")
+    platform: str = "file"
+
+
+class XSource(SourceBase):
+    bearer_token_env: EnvVarName = "X_BEARER_TOKEN"
+    exclude_retweets: bool = True
+    max_results: int = Field(100, ge=10, le=100)
+    max_pages: int = Field(10, ge=1, le=500)
+    base_url: str | None = None
+
+
+class RedditSource(SourceBase):
+    client_id_env: EnvVarName = "REDDIT_CLIENT_ID"
+    client_secret_env: EnvVarName = "REDDIT_CLIENT_SECRET"
+    user_agent_env: EnvVarName = "REDDIT_USER_AGENT"
+    subreddits: list[str] = Field(default_factory=list)
+    search_all: bool = True
+    comments: bool = True
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class HackerNewsSource(SourceBase):
+    base_url: str = "https://hn.algolia.com/api/v1"
+    hits_per_page: int = Field(100, ge=1, le=1000)
+    max_pages: int = Field(10, ge=1, le=100)
+
+
+class MastodonSource(SourceBase):
+    instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"])
+    hashtags: list[str] = Field(default_factory=list)
+    access_token_env: EnvVarName = "MASTODON_ACCESS_TOKEN"
+    limit: int = Field(40, ge=1, le=40)
+    max_pages: int = Field(5, ge=1, le=100)
+
+
+class RssSource(SourceBase):
+    feeds: list[str] = Field(default_factory=list)
+
+
+class SourcesConfig(Strict):
+    file: FileSource = FileSource(enabled=True, interval=timedelta(minutes=1))
+    x: XSource = XSource()
+    reddit: RedditSource = RedditSource()
+    hackernews: HackerNewsSource = HackerNewsSource()
+    mastodon: MastodonSource = MastodonSource()
+    rss: RssSource = RssSource()
+
+    def enabled(self) -> dict[str, SourceBase]:
+        """Return the enabled sources by name, in declaration order."""
+        return {n: s for n, s in self if s.enabled}
+
+
+# ---------------------------------------------------------------- model, rules, alerts
+
+
+class ModelConfig(Strict):
+    name: str = "default"
+    """``default`` (the artifact shipped in models/), a Hugging Face name, or a local path."""
+    labels: dict[int, Literal["negative", "neutral", "positive"]] = Field(
+        default_factory=lambda: {0: "negative", 1: "neutral", 2: "positive"}
+    )
+    backend: Literal["auto", "onnx", "torch"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: int = Field(32, ge=1, le=1024)
+    max_length: int = Field(128, ge=8, le=512)
+    interval: Duration = timedelta(minutes=1)
+
+    @field_validator("labels")
+    @classmethod
+    def _three(cls, v: dict[int, str]) -> dict[int, str]:
+        if sorted(v.values()) != ["negative", "neutral", "positive"]:
+            raise ValueError("must map class ids to negative, neutral and positive once each")
+        return v
+
+
+DEFAULT_RISK_TERMS = [
+    "lawsuit", "lawyer", "attorney", "sue", "suing", "legal action", "court",
+    "unsafe", "dangerous", "injury", "injured", "fire", "recall", "poisoning",
+    "outage", "down", "not working", "broken",
+    "data breach", "breach", "hacked", "leak", "leaked",
+    "refund", "chargeback", "scam", "fraud",
+    "cancel", "cancelling", "canceling", "cancelled", "unsubscribe",
+    "discrimination", "racist", "sexist", "harassment",
+]
+
+
+class EscalationConfig(Strict):
+    min_negative_confidence: float = Field(0.75, ge=0, le=1)
+    min_author_reach: int = Field(10_000, ge=0)
+    min_engagement: int = Field(50, ge=0)
+    risk_terms: list[str] = Field(default_factory=lambda: list(DEFAULT_RISK_TERMS))
+    interval: Duration = timedelta(minutes=1)
+
+
+class SpikeConfig(Strict):
+    bucket: Duration = timedelta(hours=1)
+    min_count: int = Field(8, ge=1)
+    min_relative_rise: float = Field(1.0, ge=0)
+    """Observed must exceed expected by this fraction (1.0 = double)."""
+    p_value: float = Field(0.001, gt=0, lt=1)
+    min_negative_share_rise: float = Field(0.15, ge=0, le=1)
+    baseline_days: int = Field(28, ge=1)
+    seasonal_min_days: int = Field(14, ge=1)
+    cooldown: Duration = timedelta(hours=6)
+    interval: Duration = timedelta(minutes=5)
+
+
+class SmtpConfig(Strict):
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username_env: EnvVarName | None = "SMTP_USERNAME"
+    password_env: EnvVarName | None = "SMTP_PASSWORD"
+    timeout: float = Field(20, gt=0)
+
+
+class AlertsConfig(Strict):
+    recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(
+        default_factory=list
+    )
+    sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = "brand-monitor@localhost"
+    smtp: SmtpConfig | None = None
+    outbox_dir: Path = Path("data/outbox")
+    dashboard_url: str = "http://localhost:8501"
+    max_attempts: int = Field(20, ge=1)
+    interval: Duration = timedelta(minutes=1)
+
+
+class DashboardConfig(Strict):
+    refresh: Duration = timedelta(seconds=60)
+    cache_ttl: Duration = timedelta(seconds=30)
+    page_size: int = Field(50, ge=5, le=500)
+
+
+class DatabaseConfig(Strict):
+    url: str = DEFAULT_DB_URL
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", v):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return v
+
+
+# ---------------------------------------------------------------- the whole file
+
+
+class Config(Strict):
+    brands: list[BrandConfig] = Field(min_length=1)
+    sources: SourcesConfig = SourcesConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    model: ModelConfig = ModelConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    spikes: SpikeConfig = SpikeConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+
+    @model_validator(mode="after")
+    def _cross(self) -> Config:
+        names = [b.name for b in self.brands]
+        lowered = [n.lower() for n in names]
+        problems = []
+        for i, n in enumerate(lowered):
+            if lowered.index(n) != i:
+                problems.append(f"brands[{i}].name: {names[i]!r} is used twice; names must be unique")
+        for i, b in enumerate(self.brands):
+            for c in b.competitors:
+                if c.lower() not in lowered:
+                    problems.append(
+                        f"brands[{i}].competitors: {c!r} is not a configured brand; "
+                        f"add it under brands (with is_own: false) or remove it"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def brand(self, name: str) -> BrandConfig:
+        """Return the brand called ``name`` (case-insensitive); raise KeyError if none."""
+        for b in self.brands:
+            if b.name.lower() == name.lower():
+                return b
+        raise KeyError(name)
+
+
+_FIXES = {
+    "missing": "add it",
+    "extra_forbidden": "remove it or fix its spelling",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "float_parsing": "write a number",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "list_type": "write a list, e.g. [a, b]",
+    "string_type": "write text",
+    "literal_error": "use one of the allowed values",
+    "string_pattern_mismatch": "fix its format",
+    "too_short": "add at least one entry",
+    "model_type": "write a mapping of keys",
+    "dict_type": "write a mapping of keys",
+}
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def format_errors(err: ValidationError, known: Any = None) -> list[str]:
+    """Turn a pydantic error into one line per problem: the key path, what is wrong, the fix."""
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        path = _loc(loc)
+        msg = e["msg"].removeprefix("Value error, ")
+        fix = _FIXES.get(e["type"], "")
+        if e["type"] == "extra_forbidden":
+            fields = _fields_at(loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+            fix = f"did you mean {close[0]!r}?" if close else "remove it; allowed: " + ", ".join(fields)
+            msg = "unknown key"
+        elif e["type"] == "literal_error":
+            fix = ""
+        lines.append(f"{path}: {msg}" + (f" ({fix})" if fix else ""))
+    return lines
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", None)
+        if args:
+            ann = next((a for a in args if hasattr(a, "model_fields")), ann)
+        model = ann
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def parse_config(data: Any) -> Config:
+    """Validate a mapping already read from YAML; raise :class:`ConfigError` on problems."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(["(top level): config must be a mapping of keys (see README)"])
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_errors(err)) from None
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate ``path``; raise :class:`ConfigError` with one line per problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{p}: file not found (run `monitor init` or pass --config PATH)"]) from None
+    except OSError as err:
+        raise ConfigError([f"{p}: cannot read ({err.strerror})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ConfigError([f"{p}: {problem} at {where} (fix the YAML syntax there)"]) from None
+    return parse_config(data)
+
+
+def masked_dump(cfg: Config, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The effective config as plain data, with each ``*_env`` key shown as set or unset."""
+    env = os.environ if env is None else env
+    data = cfg.model_dump(mode="json")
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k.endswith("_env") and isinstance(v, str):
+                    state = "set" if secret(v, env) else "unset"
+                    out[k] = f"{v} (********)" if state == "set" else f"{v} (unset)"
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(node, list):
+            return [walk(x) for x in node]
+        return node
+
+    return walk(data)
