@@ -241,12 +241,36 @@ DEFAULT_RISK_TERMS = [
 ]
 
 
+class EscalationOverride(Strict):
+    """Per-brand changes to the escalation rules; unset keys keep the global value."""
+
+    min_negative_confidence: float | None = Field(None, ge=0, le=1)
+    min_author_reach: int | None = Field(None, ge=0)
+    min_engagement: int | None = Field(None, ge=0)
+    risk_terms: list[str] | None = None
+    extra_risk_terms: list[str] = Field(default_factory=list)
+
+
 class EscalationConfig(Strict):
     min_negative_confidence: float = Field(0.75, ge=0, le=1)
     min_author_reach: int = Field(10_000, ge=0)
     min_engagement: int = Field(50, ge=0)
     risk_terms: list[str] = Field(default_factory=lambda: list(DEFAULT_RISK_TERMS))
     interval: Duration = timedelta(minutes=1)
+    max_mention_age: Duration = timedelta(days=3)
+    """Mentions older than this (by created_at) are never escalated, e.g. after a rescore."""
+    overrides: dict[str, EscalationOverride] = Field(default_factory=dict)
+    """Keyed by brand name (case-insensitive)."""
+
+    def for_brand(self, name: str) -> EscalationConfig:
+        """The rules for brand ``name``: the global ones with its override applied."""
+        ov = next((o for k, o in self.overrides.items() if k.lower() == name.lower()), None)
+        if ov is None:
+            return self
+        update = {k: v for k, v in ov.model_dump(exclude={"extra_risk_terms"}).items() if v is not None}
+        terms = [*update.get("risk_terms", self.risk_terms), *ov.extra_risk_terms]
+        update["risk_terms"] = terms
+        return self.model_copy(update=update)
 
 
 class SpikeConfig(Strict):

@@ -183,6 +183,16 @@ class SourceState(SQLModel, table=True):
     paused_reason: str | None = None
 
 
+class JobState(SQLModel, table=True):
+    """A job's own progress marker (e.g. the escalation rules' watermark), one row per job."""
+
+    __tablename__ = "job_state"
+    name: str = Field(primary_key=True, max_length=64)
+    watermark: datetime | None = None
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
