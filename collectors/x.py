@@ -1,0 +1,160 @@
+"""X (Twitter) recent search through tweepy's ``Client.search_recent_tweets``.
+
+Cursor: ``{"queries": {<query>: {"since_id": str | None, "pending": {"newest_id", "until_id"} | None}}}``,
+one entry per query built by :func:`collectors.query.x_queries` (see :mod:`collectors.walk` for
+how a walk interrupted by a rate limit resumes without gaps or repeats).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import requests
+import tweepy
+
+from collectors.base import Collector, Engagement, FatalSourceError, Mention, NotConfigured, Page, RateLimited
+from collectors.query import x_queries
+from collectors.text import from_iso
+from collectors.walk import walk
+from collectors.web import RetryPolicy, Transient, with_retries
+
+log = logging.getLogger(__name__)
+
+TWEET_FIELDS = ["created_at", "public_metrics", "lang", "conversation_id", "referenced_tweets", "author_id"]
+USER_FIELDS = ["username", "public_metrics", "verified"]
+
+
+class _TimeoutAdapter(requests.adapters.HTTPAdapter):
+    """Gives tweepy's session a timeout (tweepy sets none, so a dead connection would hang)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+class XCollector(RetryPolicy, Collector):
+    """Tweets matching the brands, newest first per query, incremental by ``since_id``."""
+
+    name: ClassVar[str] = "x"
+
+    def __init__(self, options: Any, brands: list[Any], env: Mapping[str, str]) -> None:
+        super().__init__(options, brands, env)
+        try:
+            self.queries = x_queries(brands, exclude_retweets=options.exclude_retweets)
+        except ValueError as err:
+            raise NotConfigured(f"x: {err}; shorten it in config.yaml") from None
+
+    def _client(self) -> tweepy.Client:
+        token = self.require_env(self.options.bearer_token_env)
+        client = tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
+        client.session.mount("https://", _TimeoutAdapter(self.timeout))
+        return client
+
+    def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
+        """Yield one page per API response; raises RateLimited, FatalSourceError, RetriableError."""
+        client = self._client()
+        states = {q: dict(cursor.get("queries", {}).get(q) or {}) for q in self.queries}
+        yielded: set[str] = set()
+        for query in self.queries:
+            fetch = self._fetcher(client, query)
+            for mentions, state in walk(states[query], fetch, self.options.max_pages, f"x {query!r}"):
+                states[query] = state
+                fresh = [m for m in mentions if m.native_id not in yielded]
+                yielded.update(m.native_id for m in fresh)
+                yield Page(mentions=fresh, cursor={"queries": copy.deepcopy(states)})
+
+    def _fetcher(self, client: tweepy.Client, query: str) -> Any:
+        def fetch(
+            since_id: str | None, until_id: str | None, token: Any
+        ) -> tuple[list[Mention], list[str], Any]:
+            params: dict[str, Any] = {
+                "max_results": self.options.max_results,
+                "expansions": ["author_id"],
+                "tweet_fields": TWEET_FIELDS,
+                "user_fields": USER_FIELDS,
+            }
+            if since_id:
+                params["since_id"] = since_id
+            if until_id:
+                params["until_id"] = until_id
+            if token:
+                params["next_token"] = token
+            body = with_retries(self, self._search, client, query, params, source="x",
+                                what="recent search")
+            included = (body.get("includes") or {}).get("users") or []
+            users = {u.get("id"): u for u in included if isinstance(u, dict)}
+            mentions = [m for m in (self._mention(t, users) for t in body.get("data") or []) if m]
+            ids = [str(t["id"]) for t in body.get("data") or [] if isinstance(t, dict) and t.get("id")]
+            return mentions, ids, (body.get("meta") or {}).get("next_token")
+
+        return fetch
+
+    def _search(self, client: tweepy.Client, query: str, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return client.search_recent_tweets(query, **params)
+        except tweepy.TooManyRequests as err:
+            reset = err.reset_time or err.response.headers.get("x-rate-limit-reset")
+            when = datetime.fromtimestamp(int(reset), UTC) if reset else None
+            raise RateLimited(f"x: rate limit reached; resets at {when or 'an unknown time'}",
+                              reset_at=when) from None
+        except tweepy.Unauthorized:
+            raise FatalSourceError(
+                f"x: 401 Unauthorized: the bearer token in {self.options.bearer_token_env} is invalid, "
+                "expired or revoked; regenerate it in the X developer portal") from None
+        except tweepy.Forbidden as err:
+            raise FatalSourceError(
+                "x: 403 Forbidden: the access tier does not include recent search, or the app is not "
+                f"attached to a Project; check it in the X developer portal ({err})") from None
+        except tweepy.BadRequest as err:
+            raise FatalSourceError(f"x: the API rejected the query {query!r}: {err}; "
+                                   "fix the brand's keywords in config.yaml") from None
+        except tweepy.TwitterServerError as err:
+            raise Transient(f"x: {err}") from err
+        except (requests.Timeout, requests.ConnectionError) as err:
+            raise Transient(f"x: {type(err).__name__}") from err
+        except tweepy.HTTPException as err:
+            raise FatalSourceError(f"x: unexpected answer from recent search: {err}") from None
+
+    def _mention(self, tweet: Any, users: dict[str, Any]) -> Mention | None:
+        try:
+            tweet_id = str(tweet["id"])
+            user = users.get(tweet.get("author_id")) or {}
+            username = user.get("username") or ""
+            metrics = tweet.get("public_metrics") or {}
+            refs = tweet.get("referenced_tweets") or []
+            reply_to = next((str(r["id"]) for r in refs if r.get("type") == "replied_to"), None)
+            return Mention(
+                platform="x",
+                native_id=tweet_id,
+                text=tweet["text"],
+                created_at=from_iso(tweet["created_at"]),
+                url=f"https://x.com/{username or 'i/web'}/status/{tweet_id}",
+                author=username,
+                author_reach=int((user.get("public_metrics") or {}).get("followers_count") or 0),
+                engagement=Engagement(
+                    likes=int(metrics.get("like_count") or 0),
+                    replies=int(metrics.get("reply_count") or 0),
+                    reposts=int(metrics.get("retweet_count") or 0),
+                    quotes=int(metrics.get("quote_count") or 0),
+                ),
+                language=tweet.get("lang"),
+                conversation_id=str(tweet.get("conversation_id") or tweet_id),
+                in_reply_to=reply_to,
+                raw={"tweet": tweet, "author": user},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            log.warning("x: skipping malformed tweet %r: %s: %s", _ident(tweet), type(err).__name__, err)
+            return None
+
+
+def _ident(item: Any) -> Any:
+    return item.get("id") if isinstance(item, dict) else item
