@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pydantic import NaiveDatetime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Field, Session, SQLModel, create_engine
@@ -54,7 +55,7 @@ class Brand(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
     is_own: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Mention(SQLModel, table=True):
@@ -80,8 +81,8 @@ class Mention(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=16)
     conversation_id: str | None = Field(default=None, max_length=128)
     in_reply_to: str | None = Field(default=None, max_length=128)
-    created_at: datetime
-    collected_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime
+    collected_at: NaiveDatetime = Field(default_factory=utcnow)
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -92,7 +93,7 @@ class MentionBrand(SQLModel, table=True):
     __table_args__ = (Index("ix_mention_brand_brand_time", "brand_id", "created_at"),)
     mention_id: int = Field(foreign_key="mention.id", primary_key=True, ondelete="CASCADE")
     brand_id: int = Field(foreign_key="brand.id", primary_key=True)
-    created_at: datetime
+    created_at: NaiveDatetime
     matched_terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
@@ -105,7 +106,7 @@ class Sentiment(SQLModel, table=True):
     p_neutral: float
     p_positive: float
     model_version: str = Field(max_length=128)
-    scored_at: datetime = Field(default_factory=utcnow)
+    scored_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Correction(SQLModel, table=True):
@@ -114,7 +115,7 @@ class Correction(SQLModel, table=True):
     mention_id: int = Field(foreign_key="mention.id", primary_key=True, ondelete="CASCADE")
     label: str = Field(max_length=16)
     corrected_by: str = ""
-    corrected_at: datetime = Field(default_factory=utcnow)
+    corrected_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Escalation(SQLModel, table=True):
@@ -131,10 +132,10 @@ class Escalation(SQLModel, table=True):
     status: str = Field(default=EscalationStatus.open, max_length=16)
     assignee: str | None = None
     note: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    acknowledged_at: datetime | None = None
-    resolved_at: datetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    acknowledged_at: NaiveDatetime | None = None
+    resolved_at: NaiveDatetime | None = None
 
 
 class Alert(SQLModel, table=True):
@@ -148,23 +149,23 @@ class Alert(SQLModel, table=True):
     brand_id: int = Field(foreign_key="brand.id")
     kind: str = Field(max_length=32)
     is_open: bool = True
-    window_start: datetime
-    window_end: datetime
+    window_start: NaiveDatetime
+    window_end: NaiveDatetime
     observed: float
     expected: float
     p_value: float = 1.0
     severity: int = Field(default=1, ge=1, le=4)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    closed_at: datetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    closed_at: NaiveDatetime | None = None
     delivery_status: str = Field(default=DeliveryStatus.pending, max_length=16)
     claimed_by: str | None = None
-    claimed_at: datetime | None = None
-    sent_at: datetime | None = None
+    claimed_at: NaiveDatetime | None = None
+    sent_at: NaiveDatetime | None = None
     attempts: int = 0
     last_error: str | None = None
-    next_attempt_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class SourceState(SQLModel, table=True):
@@ -173,13 +174,13 @@ class SourceState(SQLModel, table=True):
     __tablename__ = "source_state"
     name: str = Field(primary_key=True, max_length=32)
     cursor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    last_run_at: datetime | None = None
-    last_success_at: datetime | None = None
+    last_run_at: NaiveDatetime | None = None
+    last_success_at: NaiveDatetime | None = None
     last_error: str | None = None
-    last_error_at: datetime | None = None
+    last_error_at: NaiveDatetime | None = None
     mentions_collected: int = 0
     runs: int = 0
-    paused_until: datetime | None = None
+    paused_until: NaiveDatetime | None = None
     paused_reason: str | None = None
 
 
@@ -188,9 +189,9 @@ class JobState(SQLModel, table=True):
 
     __tablename__ = "job_state"
     name: str = Field(primary_key=True, max_length=64)
-    watermark: datetime | None = None
+    watermark: NaiveDatetime | None = None
     cursor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
