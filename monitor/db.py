@@ -1,7 +1,8 @@
 """The store: SQLModel tables, the engine and sessions.
 
-Times are stored as naive UTC (``utcnow()``); convert aware datetimes with :func:`to_db`
-before storing. The same code runs on SQLite (WAL mode, busy timeout) and PostgreSQL.
+Times are stored and returned as naive UTC datetimes (``utcnow()``; the columns are
+declared ``NaiveDatetime``); convert aware datetimes with :func:`to_db` before storing.
+The same code runs on SQLite (WAL mode, busy timeout) and PostgreSQL.
 """
 
 from __future__ import annotations

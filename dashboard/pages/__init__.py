@@ -1,0 +1,1 @@
+"""The dashboard pages, one thin script each, run by st.navigation."""

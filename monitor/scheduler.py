@@ -1,0 +1,73 @@
+"""Wiring only: APScheduler 3.x runs the jobs in monitor.jobs at their intervals.
+
+One instance of a job at a time, missed runs coalesced into one, and a clean stop on
+SIGINT/SIGTERM: no new job starts, running collectors stop between pages (each page is
+one transaction, so no batch is half-written), and the process waits for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from monitor import jobs
+from monitor.context import App
+from monitor.db import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def build_scheduler(app: App, stop: threading.Event) -> BackgroundScheduler:
+    """A scheduler with a job per enabled source plus score, detect and send-alerts."""
+    sched = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+        timezone="UTC",
+    )
+    cfg = app.config
+    now = utcnow()
+
+    def add(job_id: str, func: Callable[..., Any], every: timedelta, *args: Any, **kwargs: Any) -> None:
+        sched.add_job(func, "interval", args=args, kwargs=kwargs, id=job_id, name=job_id,
+                      seconds=every.total_seconds(), next_run_time=now)
+
+    for name, source in cfg.sources.enabled().items():
+        add(f"collect:{name}", jobs.collect, source.interval, app, name, stop=stop)
+    add("score", jobs.score, cfg.model.interval, app)
+    add("detect", jobs.detect, cfg.spikes.interval, app)
+    add("send-alerts", jobs.send_alerts, cfg.alerts.interval, app)
+
+    def on_error(event: JobExecutionEvent) -> None:
+        log.error("job %s failed: %s", event.job_id, event.exception)
+
+    sched.add_listener(on_error, EVENT_JOB_ERROR)
+    return sched
+
+
+def run_forever(app: App, *, stop: threading.Event | None = None, install_signals: bool = True) -> None:
+    """Start the scheduler and block until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    stop = stop or threading.Event()
+    if install_signals:
+        def handle(signum: int, _frame: Any) -> None:
+            log.info("received %s: finishing running jobs, then stopping", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGINT, handle)
+        signal.signal(signal.SIGTERM, handle)
+    sched = build_scheduler(app, stop)
+    sched.start()
+    log.info("scheduler started with jobs: %s", ", ".join(j.id for j in sched.get_jobs()))
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        sched.shutdown(wait=True)
+        log.info("scheduler stopped cleanly")

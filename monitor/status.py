@@ -1,0 +1,48 @@
+"""Health figures for `monitor status` (and the dashboard's health page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from monitor.context import App
+from monitor.db import Alert, DeliveryStatus, Escalation, EscalationStatus, Mention, Sentiment, SourceState
+
+
+def gather(app: App) -> dict[str, Any]:
+    """Per-source state for every configured source, and store-wide totals."""
+    enabled = app.config.sources.enabled()
+    with Session(app.engine) as session:
+        states = {s.name: s for s in session.exec(select(SourceState)).scalars()}
+        scalar = session.execute
+        totals = {
+            "mentions": scalar(select(func.count()).select_from(Mention)).scalar_one(),
+            "unscored": scalar(
+                select(func.count()).select_from(Mention)
+                .outerjoin(Sentiment, Sentiment.mention_id == Mention.id)
+                .where(Sentiment.mention_id.is_(None))
+            ).scalar_one(),
+            "open_escalations": scalar(
+                select(func.count()).select_from(Escalation).where(
+                    Escalation.status.in_([EscalationStatus.open, EscalationStatus.acknowledged]))
+            ).scalar_one(),
+            "open_alerts": scalar(select(func.count()).select_from(Alert).where(Alert.is_open)).scalar_one(),
+            "undelivered_alerts": scalar(
+                select(func.count()).select_from(Alert).where(Alert.delivery_status != DeliveryStatus.sent)
+            ).scalar_one(),
+        }
+    sources = []
+    for name, _cfg in app.config.sources:
+        st = states.get(name)
+        sources.append({
+            "name": name,
+            "enabled": name in enabled,
+            "last_run_at": st.last_run_at if st else None,
+            "last_success_at": st.last_success_at if st else None,
+            "last_error": st.last_error if st else None,
+            "paused_reason": st.paused_reason if st and st.paused_until else None,
+            "mentions_collected": st.mentions_collected if st else 0,
+        })
+    return {"sources": sources, "totals": totals}

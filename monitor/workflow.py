@@ -1,0 +1,107 @@
+"""What people do to stored rows: move an escalation through its states, correct a score.
+
+Every function takes an engine, does one transaction and returns the updated row. Bad
+input raises :class:`WorkflowError` with a message fit to show the user as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from monitor.db import Correction, Escalation, EscalationStatus, Label, Mention, session_scope, utcnow
+
+S = EscalationStatus
+_ALLOWED: dict[str, set[str]] = {
+    S.open: {S.acknowledged, S.resolved, S.dismissed},
+    S.acknowledged: {S.resolved, S.dismissed, S.open},
+    S.resolved: {S.open},
+    S.dismissed: {S.open},
+}
+
+
+class WorkflowError(Exception):
+    """An action that does not apply (unknown row, a move the state machine forbids)."""
+
+
+def transition(
+    engine: Engine,
+    escalation_id: int,
+    to: str,
+    *,
+    by: str = "",
+    assignee: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Escalation:
+    """Move an escalation to status ``to``, stamping the time; returns the updated row.
+
+    open -> acknowledged -> resolved | dismissed (open may go straight to resolved or
+    dismissed, which also stamps acknowledged_at); resolved or dismissed may be reopened.
+    Raises :class:`WorkflowError` for an unknown id, status or forbidden move.
+    """
+    try:
+        target = S(to)
+    except ValueError:
+        raise WorkflowError(f"unknown status {to!r}; use one of {', '.join(S)}") from None
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        esc = session.get(Escalation, escalation_id)
+        if esc is None:
+            raise WorkflowError(f"escalation {escalation_id} does not exist")
+        if target == esc.status:
+            return esc
+        if target not in _ALLOWED[S(esc.status)]:
+            raise WorkflowError(f"escalation {escalation_id} is {esc.status}; it cannot become {target}")
+        if target in (S.acknowledged, S.resolved, S.dismissed) and esc.acknowledged_at is None:
+            esc.acknowledged_at = now
+        if target in (S.resolved, S.dismissed):
+            esc.resolved_at = now
+        if target == S.open:
+            esc.resolved_at = None
+        if assignee is not None:
+            esc.assignee = assignee.strip() or None
+        elif target == S.acknowledged and by and not esc.assignee:
+            esc.assignee = by
+        if note:
+            esc.note = note
+        esc.status = target
+        esc.updated_at = now
+        session.add(esc)
+    return esc
+
+
+def assign(engine: Engine, escalation_id: int, assignee: str, *, now: datetime | None = None) -> Escalation:
+    """Set (or with an empty string, clear) the assignee; returns the row.
+
+    Raises :class:`WorkflowError` for an unknown id.
+    """
+    with session_scope(engine) as session:
+        esc = session.get(Escalation, escalation_id)
+        if esc is None:
+            raise WorkflowError(f"escalation {escalation_id} does not exist")
+        esc.assignee = assignee.strip() or None
+        esc.updated_at = now or utcnow()
+        session.add(esc)
+    return esc
+
+
+def correct_sentiment(engine: Engine, mention_id: int, label: str, *, by: str = "") -> Correction:
+    """Store a person's label for a mention beside the model's score; returns the correction.
+
+    Raises :class:`WorkflowError` for an unknown mention or label.
+    """
+    try:
+        value = Label(label)
+    except ValueError:
+        raise WorkflowError(f"unknown label {label!r}; use negative, neutral or positive") from None
+    with session_scope(engine) as session:
+        if session.get(Mention, mention_id) is None:
+            raise WorkflowError(f"mention {mention_id} does not exist")
+        row = session.get(Correction, mention_id) or Correction(mention_id=mention_id, label=value)
+        row.label = value
+        row.corrected_by = by
+        row.corrected_at = utcnow()
+        session.add(row)
+    return row
