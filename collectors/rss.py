@@ -1,0 +1,145 @@
+"""RSS and Atom feeds (Google Alerts, news sites) fetched with requests, parsed by feedparser.
+
+Cursor: ``{"feeds": {<url>: {"seen": [entry ids, newest first], "etag": str | None,
+"modified": str | None}}}``. Feeds have no "since" parameter, so each feed keeps the ids it
+has delivered (bounded to :attr:`RssCollector.seen_limit` or twice the feed's length, so ids
+still in the feed are never forgotten) and sends ``If-None-Match``/``If-Modified-Since`` so
+an unchanged feed costs a 304. One page per feed with new entries. A failing feed does not
+stop the others: its error is raised after they are collected.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlparse
+
+import feedparser
+import requests
+
+from collectors.base import Collector, CollectorError, Mention, NotConfigured, Page, RetriableError
+from collectors.text import jsonable, strip_html
+from collectors.web import RetryPolicy, get, with_retries
+
+log = logging.getLogger(__name__)
+
+
+class RssCollector(RetryPolicy, Collector):
+    """New entries of every configured feed, de-duplicated by entry id (or link)."""
+
+    name: ClassVar[str] = "rss"
+    seen_limit: int = 500
+
+    def __init__(self, options: Any, brands: list[Any], env: Mapping[str, str]) -> None:
+        super().__init__(options, brands, env)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "brand-monitor/0.1 (+feed reader)"
+
+    def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
+        """Yield one page per feed with new entries; raises the first feed's error at the end."""
+        if not self.options.feeds:
+            raise NotConfigured("rss: sources.rss.feeds is empty; add feed URLs or disable the source")
+        states = {u: dict(cursor.get("feeds", {}).get(u) or {}) for u in self.options.feeds}
+        failed: list[CollectorError] = []
+        for url in self.options.feeds:
+            try:
+                page = self._feed(url, states[url])
+            except CollectorError as err:
+                log.warning("rss: %s failed, continuing with the other feeds: %s", url, err)
+                failed.append(err)
+                continue
+            if page is None:
+                continue
+            mentions, states[url] = page
+            yield Page(mentions=mentions, cursor={"feeds": copy.deepcopy(states)})
+        if failed:
+            raise failed[0]
+
+    def _feed(self, url: str, state: dict[str, Any]) -> tuple[list[Mention], dict[str, Any]] | None:
+        headers = {}
+        if state.get("etag"):
+            headers["If-None-Match"] = state["etag"]
+        if state.get("modified"):
+            headers["If-Modified-Since"] = state["modified"]
+        resp = with_retries(self, self._get, url, headers, source="rss", what=f"GET {url}")
+        if resp.status_code == 304:
+            return None
+        parsed = feedparser.parse(resp.content, response_headers={
+            "content-location": url, "content-type": resp.headers.get("content-type", "")})
+        if not parsed.entries and parsed.bozo:
+            raise RetriableError(f"rss: {url} did not return RSS or Atom ({parsed.bozo_exception}); "
+                                 "check the feed URL")
+        feed_lang = _lang(parsed.feed.get("language"))
+        seen = list(state.get("seen") or [])
+        known = set(seen)
+        current, mentions = [], []
+        for entry in parsed.entries:
+            entry_id = entry.get("id") or entry.get("link")
+            if not entry_id:
+                log.warning("rss: skipping an entry of %s without id or link: %r", url, entry.get("title"))
+                continue
+            current.append(entry_id)
+            if entry_id in known or entry_id in current[:-1]:
+                continue
+            mention = self._mention(entry, entry_id, feed_lang)
+            if mention:
+                mentions.append(mention)
+        limit = max(self.seen_limit, 2 * len(current))
+        new_state = {
+            "seen": list(dict.fromkeys(current + seen))[:limit],
+            "etag": resp.headers.get("ETag"),
+            "modified": resp.headers.get("Last-Modified"),
+        }
+        return mentions, new_state
+
+    def _get(self, url: str, headers: dict[str, str]) -> requests.Response:
+        return get(self.session, url, headers=headers, source="rss", timeout=self.timeout,
+                   auth_hint="the feed needs credentials; use a public feed URL")
+
+    def _mention(self, entry: Any, entry_id: str, feed_lang: str | None) -> Mention | None:
+        try:
+            title = strip_html(entry.get("title"))
+            body = entry.get("summary") or (entry.get("content") or [{}])[0].get("value")
+            summary = strip_html(body)
+            text = "\n".join(p for p in (title, summary) if p)
+            stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+            if stamp:
+                created = datetime(*stamp[:6], tzinfo=UTC)
+            else:
+                log.debug("rss: entry %s has no date; using the time it was collected", entry_id)
+                created = datetime.now(UTC)
+            detail = entry.get("title_detail") or {}
+            return Mention(
+                platform="rss",
+                native_id=entry_id,
+                text=text,
+                title=title or None,
+                created_at=created,
+                url=_unwrap(entry.get("link") or ""),
+                author=entry.get("author") or "",
+                language=_lang(detail.get("language")) or feed_lang,
+                raw=jsonable(entry),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+            log.warning("rss: skipping malformed entry %r: %s: %s", entry_id, type(err).__name__, err)
+            return None
+
+
+def _unwrap(link: str) -> str:
+    """The article URL inside a Google Alerts redirect (``google.com/url?...&url=<article>``)."""
+    parts = urlparse(link)
+    if parts.netloc.endswith("google.com") and parts.path == "/url":
+        target = parse_qs(parts.query).get("url") or parse_qs(parts.query).get("q")
+        if target:
+            return target[0]
+    return link
+
+
+def _lang(value: Any) -> str | None:
+    """``en-US`` -> ``en``; None when absent."""
+    if not value or not isinstance(value, str):
+        return None
+    return value.split("-")[0].split("_")[0].lower() or None
