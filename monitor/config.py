@@ -337,24 +337,22 @@ class Config(Strict):
     alerts: AlertsConfig = AlertsConfig()
     dashboard: DashboardConfig = DashboardConfig()
 
-    @model_validator(mode="after")
-    def _cross(self) -> Config:
+    def cross_problems(self) -> list[str]:
+        """Problems that span keys (duplicate brand names, unknown competitors), one line each."""
         names = [b.name for b in self.brands]
         lowered = [n.lower() for n in names]
         problems = []
         for i, n in enumerate(lowered):
             if lowered.index(n) != i:
-                problems.append(f"brands[{i}].name: {names[i]!r} is used twice; names must be unique")
+                problems.append(f"brands[{i}].name: {names[i]!r} is used twice (brand names must be unique)")
         for i, b in enumerate(self.brands):
             for c in b.competitors:
                 if c.lower() not in lowered:
                     problems.append(
-                        f"brands[{i}].competitors: {c!r} is not a configured brand; "
-                        f"add it under brands (with is_own: false) or remove it"
+                        f"brands[{i}].competitors: {c!r} is not a configured brand "
+                        f"(add it under brands with is_own: false, or remove it)"
                     )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
 
     def brand(self, name: str) -> BrandConfig:
         """Return the brand called ``name`` (case-insensitive); raise KeyError if none."""
@@ -434,9 +432,13 @@ def parse_config(data: Any) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(["(top level): config must be a mapping of keys (see README)"])
     try:
-        return Config.model_validate(data)
+        cfg = Config.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_errors(err)) from None
+    problems = cfg.cross_problems()
+    if problems:
+        raise ConfigError(problems)
+    return cfg
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
