@@ -1,0 +1,186 @@
+"""Reddit submissions and comments through praw (a read-only "script" app).
+
+Streams: search sorted by new on r/all (``search_all``) or on the configured subreddits,
+one query per brand (its terms quoted and OR'd); and, when ``comments`` is on, the newest
+comments of the configured subreddits, kept when they contain a brand term. Listings come
+newest first and have no "since" parameter, so each stream is read down to its cursor and
+yielded as one page. Cursor: ``{"streams": {<key>: {"created_utc": float, "seen":
+{fullname: created_utc}}}}``: the newest creation time read, and the fullnames yielded in
+the last :attr:`RedditCollector.lookback` seconds before it (search indexes posts late, and
+listings repeat items), so nothing is yielded twice. praw's own rate limiter stays on.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+import praw
+import prawcore
+
+from collectors.base import (
+    Collector,
+    Engagement,
+    FatalSourceError,
+    Mention,
+    Page,
+    RateLimited,
+    RetriableError,
+)
+from collectors.query import or_query
+from collectors.text import from_epoch, jsonable, mentions_any
+from collectors.web import RetryPolicy, reset_time, with_retries
+
+log = logging.getLogger(__name__)
+TRANSIENT = (prawcore.ServerError, prawcore.RequestException, prawcore.TooManyRequests)
+
+
+class RedditCollector(RetryPolicy, Collector):
+    """New submissions (search) and comments (subreddit listings) mentioning the brands."""
+
+    name: ClassVar[str] = "reddit"
+    lookback: float = 900.0
+    """Seconds before the newest item within which late arrivals are still accepted."""
+    max_seen: int = 5000
+
+    def __init__(self, options: Any, brands: list[Any], env: Mapping[str, str]) -> None:
+        super().__init__(options, brands, env)
+        self.terms = list(dict.fromkeys([*(t for b in brands for t in b.terms),
+                                         *(h.lstrip("@").split("@")[0] for b in brands for h in b.handles)]))
+        self._reddit: praw.Reddit | None = None
+
+    def streams(self) -> list[str]:
+        """The stream keys this run reads: ``search:<subreddits>:<query>`` and ``comments:<subreddits>``."""
+        subs = "+".join(s.removeprefix("r/") for s in self.options.subreddits)
+        where = "all" if self.options.search_all else subs
+        keys = [f"search:{where}:{or_query(b.terms)}" for b in self.brands if where and b.terms]
+        if self.options.comments and subs:
+            keys.append(f"comments:{subs}")
+        return list(dict.fromkeys(keys))
+
+    def reddit(self) -> praw.Reddit:
+        """The praw client, built once; raises NotConfigured naming a missing env var."""
+        if self._reddit is None:
+            o = self.options
+            self._reddit = praw.Reddit(
+                client_id=self.require_env(o.client_id_env),
+                client_secret=self.require_env(o.client_secret_env),
+                user_agent=self.require_env(o.user_agent_env),
+                check_for_updates=False,
+                timeout=int(self.timeout),
+            )
+        return self._reddit
+
+    def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
+        """Yield one page per stream; raises RateLimited, FatalSourceError or RetriableError."""
+        reddit = self.reddit()
+        states = {k: dict(cursor.get("streams", {}).get(k) or {}) for k in self.streams()}
+        yielded: set[str] = set()
+        for key in states:
+            mentions, states[key] = self._stream(reddit, key, states[key])
+            fresh = [m for m in mentions if m.native_id not in yielded]
+            yielded.update(m.native_id for m in fresh)
+            yield Page(mentions=fresh, cursor={"streams": copy.deepcopy(states)})
+
+    def _stream(self, reddit: praw.Reddit, key: str, state: dict[str, Any]) -> tuple[list[Mention], dict[str, Any]]:
+        try:
+            things, newest = with_retries(self, self._read, reddit, key, state, source="reddit",
+                                  what=f"reading {key}", retry_on=TRANSIENT)
+        except RetriableError as err:
+            cause = err.__cause__
+            if isinstance(cause, prawcore.TooManyRequests):
+                when = reset_time(cause.response.headers)
+                raise RateLimited(f"reddit: rate limited while reading {key}; try again after "
+                                  f"{when or 'a few minutes'}", reset_at=when) from None
+            raise
+        except prawcore.OAuthException as err:
+            raise FatalSourceError(self._auth_message(f"{err}")) from None
+        except prawcore.Forbidden:
+            raise FatalSourceError(f"reddit: 403 Forbidden reading {key}: a subreddit is private, banned or "
+                                   "quarantined, or the app is suspended; fix sources.reddit.subreddits") from None
+        except (prawcore.NotFound, prawcore.Redirect):
+            raise FatalSourceError(f"reddit: {key} names a subreddit that does not exist; "
+                                   "fix sources.reddit.subreddits") from None
+        except (prawcore.InvalidToken, prawcore.ResponseException) as err:
+            if getattr(err, "response", None) is not None and err.response.status_code == 401:
+                raise FatalSourceError(self._auth_message("401 Unauthorized")) from None
+            raise FatalSourceError(f"reddit: unexpected answer reading {key}: {err}") from None
+        seen = dict(state.get("seen") or {})
+        mentions = []
+        for thing, kind in things:
+            mention = self._mention(thing, kind)
+            if mention:
+                mentions.append(mention)
+                seen[mention.native_id] = mention.created_at.timestamp()
+        recent = sorted(((c, f) for f, c in seen.items() if c >= newest - self.lookback), reverse=True)
+        return mentions, {"created_utc": newest or None, "seen": {f: c for c, f in recent[: self.max_seen]}}
+
+    def _auth_message(self, detail: str) -> str:
+        o = self.options
+        return (f"reddit: the app credentials were rejected ({detail}); check {o.client_id_env} and "
+                f"{o.client_secret_env} hold a 'script' app's id and secret")
+
+    def _read(self, reddit: praw.Reddit, key: str, state: dict[str, Any]) -> tuple[list[tuple[Any, str]], float]:
+        """Things newer than the cursor (newest first) and the newest creation time read.
+
+        The listing is read until the first item older than the cursor's look-back floor.
+        """
+        kind, subs, query = [*key.split(":", 2), ""][:3]
+        if kind == "search":
+            listing = reddit.subreddit(subs).search(query, sort="new", syntax="lucene", limit=self.options.limit)
+        else:
+            listing = reddit.subreddit(subs).comments(limit=self.options.limit)
+        since = state.get("created_utc")
+        floor = since - self.lookback if since else None
+        seen = state.get("seen") or {}
+        out: list[tuple[Any, str]] = []
+        count, reached, newest = 0, floor is None, float(since or 0.0)
+        for thing in listing:
+            count += 1
+            data = vars(thing)
+            try:
+                created = float(data["created_utc"])
+            except (KeyError, TypeError, ValueError):
+                log.warning("reddit: skipping %s without created_utc", data.get("name"))
+                continue
+            if floor is not None and created < floor:
+                reached = True
+                break
+            newest = max(newest, created)
+            fullname = data.get("name") or f"{'t1' if kind == 'comments' else 't3'}_{data.get('id')}"
+            if fullname in seen:
+                continue
+            if kind == "comments" and not mentions_any(str(data.get("body") or ""), self.terms):
+                continue
+            out.append((thing, "t1" if kind == "comments" else "t3"))
+        if not reached and count >= self.options.limit:
+            log.warning("reddit: %s had more than %d new items since the last run; older ones are missed "
+                        "(raise sources.reddit.limit or shorten the interval)", key, self.options.limit)
+        return out, newest
+
+    def _mention(self, thing: Any, kind: str) -> Mention | None:
+        data = vars(thing)
+        try:
+            fullname = data.get("name") or f"{kind}_{data['id']}"
+            author = data.get("author")
+            common: dict[str, Any] = {
+                "platform": "reddit",
+                "native_id": fullname,
+                "created_at": from_epoch(data["created_utc"]),
+                "url": "https://www.reddit.com" + data["permalink"],
+                "author": str(author) if author else "[deleted]",
+                "author_reach": int(data.get("author_karma") or 0),
+                "raw": {k: jsonable(v) for k, v in data.items() if not k.startswith("_")},
+            }
+            if kind == "t1":
+                return Mention(text=data["body"], engagement=Engagement(likes=int(data.get("score") or 0)),
+                               conversation_id=data["link_id"], in_reply_to=data.get("parent_id"), **common)
+            title = data["title"]
+            return Mention(text=data.get("selftext") or title, title=title, conversation_id=fullname,
+                           engagement=Engagement(likes=int(data.get("score") or 0),
+                                                 replies=int(data.get("num_comments") or 0)), **common)
+        except (KeyError, TypeError, ValueError) as err:
+            log.warning("reddit: skipping malformed %s %r: %s: %s", kind, data.get("id"), type(err).__name__, err)
+            return None
