@@ -271,21 +271,14 @@ def dashboard(ctx: Ctx, port: int, address: str) -> None:
 
 
 def _register_optional() -> None:
-    """Commands whose code lives in other packages (the model's train and eval, backtest, ...)."""
+    """Commands whose code lives beside its subject: the model's (train, eval) and demo, bench, backtest."""
     import importlib
 
-    for module, names in (("models.commands", ("train", "eval_cmd")),
-                          ("monitor.commands", ("backtest", "demo", "bench"))):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
-            continue
-        for name in names:
-            cmd = getattr(mod, name, None)
-            if isinstance(cmd, click.Command):
-                cli.add_command(cmd)
+    for module in ("models.commands", "monitor.commands"):
+        mod = importlib.import_module(module)
+        for value in vars(mod).values():
+            if isinstance(value, click.Command) and value.name not in cli.commands:
+                cli.add_command(value)
 
 
 _register_optional()

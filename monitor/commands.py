@@ -1,0 +1,84 @@
+"""CLI commands that pull in heavier parts: `monitor demo`, `monitor bench`, `monitor backtest`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+@click.command()
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
+              show_default=True, help="Folder for the demo's config, database and outbox.")
+@click.option("--port", default=8501, show_default=True, help="Dashboard port.")
+@click.option("--no-dashboard", is_flag=True, help="Prepare the workspace, then exit.")
+def demo(workspace: Path, port: int, no_dashboard: bool) -> None:
+    """Four weeks of demo history, scored, flagged and alerted; then the dashboard."""
+    from models.inference import ModelLoadError
+    from monitor.demo import prepare
+
+    try:
+        result = prepare(workspace.resolve(), console)
+    except ModelLoadError as err:
+        raise click.ClickException(str(err)) from None
+    emails = sorted(result.outbox.glob("*.eml"))
+    console.print(f"demo: {'reused' if result.reused else 'created'} workspace {workspace}: "
+                  f"{result.mentions:,} mentions, {result.escalations} escalations, {result.alerts} alert(s)")
+    for eml in emails:
+        console.print(f"demo: alert email written to {eml}")
+    if no_dashboard:
+        return
+    console.print(f"demo: dashboard at http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    app_file = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--", "--config", str(result.config_path)]
+    try:
+        raise SystemExit(subprocess.call(cmd))
+    except KeyboardInterrupt:
+        raise SystemExit(0) from None
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="Small sizes, to check the command works (figures not comparable).")
+@click.option("--million-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to keep the 1,000,000-mention database between runs (default: a temp file).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the figures to this JSON file.")
+def bench(quick: bool, million_db: Path | None, json_out: Path | None) -> None:
+    """Print scoring, ingest, dashboard-query, alert-latency and memory figures for this machine."""
+    from datetime import UTC, datetime
+
+    from monitor.bench import machine, run_all
+
+    rows = run_all(million_db=million_db, quick=quick)
+    table = Table(title=f"monitor bench, {datetime.now(UTC):%Y-%m-%d}, {machine()}"
+                  + (" (quick: not comparable)" if quick else ""))
+    for col in ("measure", "batch", "value", "unit"):
+        table.add_column(col, justify="right" if col in ("batch", "value") else "left")
+    for r in rows:
+        value = "n/a" if r["value"] is None else f"{r['value']:,.1f}"
+        table.add_row(r["what"], str(r["batch"]), value, r["unit"])
+    console.print(table)
+    if json_out:
+        json_out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2), encoding="utf-8")
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def backtest(ctx: object, file: Path) -> None:
+    """Replay a timestamped mention file through scoring and detection as if live; print every alert."""
+    from monitor.backtest import backtest as run_backtest
+    from monitor.backtest import print_backtest
+
+    app = ctx.app  # type: ignore[attr-defined]
+    report = run_backtest(file, app.config, app.scorer)
+    print_backtest(report, console)
