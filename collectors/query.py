@@ -104,6 +104,13 @@ def x_queries(brands: Iterable[Any], exclude_retweets: bool = True, limit: int =
     return queries
 
 
-def or_query(terms: Iterable[str]) -> str:
-    """Terms double-quoted and OR'd, the syntax Reddit's lucene search understands."""
-    return " OR ".join(f'"{" ".join(t.replace(chr(34), " ").split())}"' for t in terms)
+REDDIT_QUERY_LIMIT = 512
+
+
+def or_queries(terms: Iterable[str], limit: int = REDDIT_QUERY_LIMIT) -> list[str]:
+    """Terms double-quoted and OR'd (Reddit's lucene syntax), split to stay within ``limit`` characters.
+
+    Raises ValueError when one term alone passes the limit.
+    """
+    tokens = [f'"{" ".join(t.replace(chr(34), " ").split())}"' for t in terms]
+    return pack(tokens, "", limit) if tokens else []

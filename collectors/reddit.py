@@ -29,7 +29,7 @@ from collectors.base import (
     RateLimited,
     RetriableError,
 )
-from collectors.query import or_query
+from collectors.query import or_queries
 from collectors.text import from_epoch, jsonable, mentions_any
 from collectors.web import RetryPolicy, reset_time, with_retries
 
@@ -55,7 +55,7 @@ class RedditCollector(RetryPolicy, Collector):
         """The stream keys this run reads: ``search:<subreddits>:<query>`` and ``comments:<subreddits>``."""
         subs = "+".join(s.removeprefix("r/") for s in self.options.subreddits)
         where = "all" if self.options.search_all else subs
-        keys = [f"search:{where}:{or_query(b.terms)}" for b in self.brands if where and b.terms]
+        keys = [f"search:{where}:{q}" for b in self.brands if where for q in or_queries(b.terms)]
         if self.options.comments and subs:
             keys.append(f"comments:{subs}")
         return list(dict.fromkeys(keys))

@@ -24,7 +24,8 @@ from collectors.web import RetryPolicy, Transient, with_retries
 
 log = logging.getLogger(__name__)
 
-TWEET_FIELDS = ["created_at", "public_metrics", "lang", "conversation_id", "referenced_tweets", "author_id"]
+TWEET_FIELDS = ["created_at", "public_metrics", "lang", "conversation_id", "referenced_tweets", "author_id",
+                "note_tweet"]
 USER_FIELDS = ["username", "public_metrics", "verified"]
 
 
@@ -135,7 +136,7 @@ class XCollector(RetryPolicy, Collector):
             return Mention(
                 platform="x",
                 native_id=tweet_id,
-                text=tweet["text"],
+                text=(tweet.get("note_tweet") or {}).get("text") or tweet["text"],
                 created_at=from_iso(tweet["created_at"]),
                 url=f"https://x.com/{username or 'i/web'}/status/{tweet_id}",
                 author=username,

@@ -71,7 +71,3 @@ def drain(collector: Collector, cursor: dict[str, Any] | None = None) -> Run:
         run.error = err
     return run
 
-
-def resume(collector: Collector, cursor: dict[str, Any] | None) -> Run:
-    """A second run from ``cursor`` (the last one stored)."""
-    return drain(collector, cursor)

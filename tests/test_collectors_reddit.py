@@ -21,7 +21,7 @@ SEARCH = "https://oauth.reddit.com/r/all/search/"
 COMMENTS = "https://oauth.reddit.com/r/technology+gadgets/comments/"
 ENV = {"REDDIT_CLIENT_ID": "p-jcoLKBynTLew", "REDDIT_CLIENT_SECRET": "gko_LXELoV07ZBNUXrvWZfzE3aI",
        "REDDIT_USER_AGENT": "brand-monitor/0.1 by u/acme_social"}
-SEARCH_KEY = 'search:all:"Acme" OR "Acme Cloud"'
+SEARCH_KEY = 'search:all:("Acme" OR "Acme Cloud")'
 COMMENTS_KEY = "comments:technology+gadgets"
 
 
@@ -60,7 +60,7 @@ def test_search_and_comments_with_pagination_and_fields(reddit_api: responses.Re
     token_call = reddit_api.calls[0].request
     assert token_call.url == TOKEN and "grant_type=client_credentials" in str(token_call.body)
     search = reddit_api.calls[1].request
-    assert search.params["q"] == '"Acme" OR "Acme Cloud"'
+    assert search.params["q"] == '("Acme" OR "Acme Cloud")'
     assert (search.params["sort"], search.params["restrict_sr"]) == ("new", "False")
     assert search.headers["Authorization"].startswith("bearer ")
     assert search.headers["User-Agent"].startswith("brand-monitor/0.1 by u/acme_social")
@@ -167,3 +167,11 @@ def test_missing_credentials_are_not_configured(missing: str) -> None:
     env = {k: v for k, v in ENV.items() if k != missing}
     with pytest.raises(NotConfigured, match=missing):
         next(collector(env).fetch({}))
+
+
+def test_long_term_lists_are_split_into_several_searches() -> None:
+    terms = [f"acme product {i}" for i in range(60)]
+    c = RedditCollector(RedditSource(enabled=True), [brand("Acme", keywords=terms)], ENV)
+    keys = [k for k in c.streams() if k.startswith("search:all:")]
+    assert len(keys) > 1 and all(len(k.removeprefix("search:all:")) <= 512 for k in keys)
+    assert all(f'"{t}"' in "".join(keys) for t in terms)

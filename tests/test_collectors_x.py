@@ -117,6 +117,7 @@ def test_next_run_asks_only_for_newer_tweets_by_since_id() -> None:
     assert params(0)["since_id"] == "1859000000000000105"
     assert run.ids == ["1859000000000000107", "1859000000000000106"]
     assert run.mentions[1].url == "https://x.com/i/web/status/1859000000000000106"  # author not included
+    assert run.mentions[0].text.count("Long post continues") == 5  # note_tweet: the untruncated long post
     assert run.cursor["queries"]["Acme -is:retweet"]["since_id"] == "1859000000000000107"
 
 

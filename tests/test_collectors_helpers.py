@@ -1,0 +1,48 @@
+"""Shared collector helpers: HTML to text, rate-limit reset headers, the retry wrapper."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from collectors.base import RetriableError
+from collectors.text import jsonable, strip_html
+from collectors.web import RetryPolicy, Transient, reset_time, with_retries
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def test_strip_html_keeps_paragraphs_and_unescapes() -> None:
+    assert strip_html("<p>A &amp; B</p><p>line<br>two&nbsp;x</p>") == "A & B\nline\ntwo x"
+    assert strip_html(None) == "" and strip_html("plain") == "plain"
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ({"x-rate-limit-reset": "1795000000"}, datetime.fromtimestamp(1795000000, UTC)),
+    ({"x-ratelimit-reset": "120"}, NOW + timedelta(seconds=120)),
+    ({"x-ratelimit-reset": "2026-11-22T10:05:00.000Z"}, NOW + timedelta(minutes=5)),
+    ({"retry-after": "30"}, NOW + timedelta(seconds=30)),
+    ({"retry-after": "Sun, 22 Nov 2026 10:01:00 GMT"}, NOW + timedelta(minutes=1)),
+    ({}, None),
+])
+def test_reset_time_reads_every_header_style(headers: dict[str, str], expected: datetime | None) -> None:
+    assert reset_time(headers, now=NOW) == expected
+
+
+def test_with_retries_gives_up_with_retriable_error() -> None:
+    policy = RetryPolicy()
+    policy.retry_wait, policy.retry_attempts = 0, 4
+    calls = []
+
+    def flaky() -> None:
+        calls.append(1)
+        raise Transient("HTTP 503")
+
+    with pytest.raises(RetriableError, match="after 4 attempts"):
+        with_retries(policy, flaky, source="demo", what="polling")
+    assert len(calls) == 4
+
+
+def test_jsonable_converts_struct_time_and_unknown_objects() -> None:
+    assert jsonable({"t": NOW.timetuple(), "o": object, "l": (1, "a")})["t"] == "2026-11-22T10:00:00+00:00"
