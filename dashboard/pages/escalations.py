@@ -1,0 +1,95 @@
+"""Escalations: the queue by severity then age, the actions on it, and response times."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import queries, ui
+from monitor.db import utcnow
+from monitor.workflow import WorkflowError, assign, transition
+
+ctx = ui.current()
+st.title("Escalations")
+ui.flash()
+STATUSES = ("open", "acknowledged", "resolved", "dismissed")
+ACTIONS = [("Acknowledge", "acknowledged"), ("Resolve", "resolved"), ("Dismiss", "dismissed"), ("Reopen", "open")]
+st.pills("Status", STATUSES, selection_mode="multi", default=["open", "acknowledged"], key="e_status",
+         persist_state="session")
+
+
+def _act(escalation_id: int, to: str | None, assignee: str) -> None:
+    """Run one workflow action; a WorkflowError becomes the user's message."""
+    engine = queries.engine_for(ctx.src.url)
+    try:
+        if to is None:
+            assign(engine, escalation_id, assignee)
+            done = f"Escalation #{escalation_id} assigned to {assignee or 'nobody'}."
+        else:
+            transition(engine, escalation_id, to, by=ui.user_name(), assignee=assignee or None)
+            done = f"Escalation #{escalation_id} is now {to}."
+    except WorkflowError as err:
+        st.error(str(err))
+        st.stop()
+    queries.clear()
+    ui.flash(done)
+    st.rerun()
+
+
+def _actions(queue) -> None:
+    st.subheader("Act on an escalation", anchor=False)
+    ids = [int(i) for i in queue["id"]]
+    eid = st.selectbox("Escalation", ids, key="e_selected",
+                       format_func=lambda i: f"#{i} · severity {queue.loc[queue['id'] == i, 'severity'].iloc[0]}"
+                       f" · {queue.loc[queue['id'] == i, 'status'].iloc[0]}")
+    row = queue.loc[queue["id"] == eid].iloc[0]
+    with st.container(border=True):
+        st.caption(f"{ui.md_escape(row['brand'])} · {ui.md_escape(row['platform'])} · "
+                   f"{ui.md_escape(row['author'])} · reasons: {ui.md_escape(', '.join(row['reasons'] or []))}")
+        st.text(str(row["text"]), width="stretch")
+        if url := ui.safe_url(row["url"]):
+            st.link_button("Open original", url, icon=":material/open_in_new:")
+    name = st.text_input("Assignee", value=row["assignee"] or ui.user_name(), key=f"e_assignee_{eid}")
+    cols = st.columns(len(ACTIONS) + 1)
+    if cols[0].button("Assign", key="e_assign"):
+        _act(eid, None, name)
+    for col, (label, to) in zip(cols[1:], ACTIONS, strict=True):
+        if col.button(label, key=f"e_{to}", type="primary" if to == "acknowledged" else "secondary",
+                      disabled=row["status"] == to):
+            _act(eid, to, name)
+
+
+@st.fragment(run_every=ui.refresh_every(ctx))
+def body() -> None:
+    win = ui.window()
+    t = queries.escalation_timings(ctx.src, win.start, win.end)
+    a, b, c, d, e = st.columns(5)
+    a.metric("Created", int(t["created"] or 0), help=f"escalations created in the {win.label}")
+    b.metric("Acknowledge, median", ui.fmt_duration(t["ack_median"]))
+    c.metric("Acknowledge, p90", ui.fmt_duration(t["ack_p90"]))
+    d.metric("Resolve, median", ui.fmt_duration(t["resolve_median"]))
+    e.metric("Resolve, p90", ui.fmt_duration(t["resolve_p90"]))
+    statuses = tuple(st.session_state.get("e_status") or STATUSES)
+    queue = queries.escalation_queue(ctx.src, statuses)
+    st.subheader(f"Queue ({len(queue)})", anchor=False)
+    if queue.empty:
+        st.info("Nothing in the queue for these statuses.")
+        return
+    now = utcnow()
+    view = queue.assign(
+        age=[ui.fmt_duration((now - c).total_seconds()) for c in queue["created_at"]],
+        reasons=queue["reasons"].map(lambda r: ", ".join(r or [])),
+        url=queue["url"].map(ui.safe_url),
+    )
+    st.dataframe(
+        view[["id", "severity", "status", "brand", "age", "assignee", "reasons", "platform", "text", "url"]],
+        hide_index=True, key="e_table",
+        column_config={
+            "severity": st.column_config.NumberColumn("severity", format="%d ⚑"),
+            "text": st.column_config.TextColumn("text", width="large"),
+            "url": st.column_config.LinkColumn("link", display_text="open"),
+        },
+    )
+    _actions(queue)
+
+
+body()

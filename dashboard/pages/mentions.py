@@ -1,0 +1,115 @@
+"""Mentions explorer: filter, page through, open, export as CSV, correct a mention's sentiment."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from dashboard import queries, ui
+from dashboard.sql import UNSCORED, MentionFilter
+from monitor.db import utcnow
+from monitor.workflow import WorkflowError, correct_sentiment
+
+ctx = ui.current()
+st.title("Mentions")
+ui.flash()
+names = ui.brand_names(ctx)
+a, b, c, d = st.columns([2, 2, 3, 1.3], vertical_alignment="bottom")
+a.multiselect("Brand", list(names), format_func=names.get, key="m_brands", placeholder="All brands",
+              persist_state="session")
+b.multiselect("Sentiment", [*ui.LABELS, UNSCORED], key="m_labels", placeholder="Any sentiment",
+              persist_state="session")
+c.text_input("Search text", key="m_search", placeholder="words in the text, title or author",
+             persist_state="session")
+d.toggle("Escalated only", key="m_escalated", persist_state="session")
+
+
+def _filter() -> MentionFilter:
+    win = ui.window()
+    s = st.session_state
+    return MentionFilter(win.start, win.end, tuple(s.get("m_brands") or ()), ui.selected_platforms(),
+                         tuple(s.get("m_labels") or ()), s.get("m_search") or "", bool(s.get("m_escalated")))
+
+
+def _correction_panel(page) -> None:
+    st.subheader("Inspect and correct", anchor=False)
+    ids = [int(i) for i in page["id"]]
+    mid = st.selectbox("Mention", ids, key="m_selected",
+                       format_func=lambda i: f"#{i} · {page.loc[page['id'] == i, 'created_at'].iloc[0]:%Y-%m-%d %H:%M}"
+                       f" · {page.loc[page['id'] == i, 'platform'].iloc[0]}")
+    row = queries.mention_detail(ctx.src, mid)
+    if row is None:
+        st.warning("That mention no longer exists.")
+        return
+    with st.container(border=True):
+        st.caption(f"{ui.md_escape(row['platform'])} · {ui.md_escape(row['author'])} · "
+                   f"{row['created_at']:%Y-%m-%d %H:%M} UTC")
+        if row.get("title"):
+            st.text(str(row["title"]))
+        st.text(str(row["text"]), width="stretch")
+        if url := ui.safe_url(row["url"]):
+            st.link_button("Open original", url, icon=":material/open_in_new:")
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Model label", ui.label_format(row["model_label"]))
+        if row["model_label"] is not None and not isinstance(row["model_label"], float):
+            m2.metric("Model p(neg / neu / pos)",
+                      f"{row['p_negative']:.2f} / {row['p_neutral']:.2f} / {row['p_positive']:.2f}")
+        m3.metric("Correction", ui.label_format(row["corrected_label"]))
+    x, y = st.columns([3, 1], vertical_alignment="bottom")
+    x.segmented_control("Correct to", list(ui.LABELS), key="m_correct_to")
+    if y.button("Save correction", key="m_save", type="primary"):
+        label = st.session_state.get("m_correct_to")
+        if not label:
+            st.error("Choose negative, neutral or positive first.")
+            st.stop()
+        try:
+            correct_sentiment(queries.engine_for(ctx.src.url), mid, label, by=ui.user_name())
+        except WorkflowError as err:
+            st.error(str(err))
+            st.stop()
+        queries.clear()
+        ui.flash(f"Mention #{mid} corrected to {label}; the model's score is kept beside it.")
+        st.rerun()
+
+
+@st.fragment(run_every=ui.refresh_every(ctx))
+def body() -> None:
+    f = _filter()
+    total = queries.mention_count(ctx.src, f)
+    size = ctx.config.dashboard.page_size
+    pages = max(1, math.ceil(total / size))
+    left, mid_col, right = st.columns([2, 1, 1], vertical_alignment="bottom")
+    left.metric("Matching mentions", f"{total:,}")
+    page_no = mid_col.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="m_page")
+    right.download_button(
+        "Export CSV", data=lambda: queries.mentions_csv(ctx.src, f), key="m_export",
+        file_name=f"mentions-{utcnow():%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
+        icon=":material/download:", disabled=total == 0,
+    )
+    page = queries.mention_page(ctx.src, f, min(int(page_no), pages) - 1, size)
+    if page.empty:
+        st.info("No mentions match these filters in the window.")
+        return
+    st.caption(f"Newest first · page {min(int(page_no), pages)} of {pages} · {f.start:%Y-%m-%d %H:%M} to "
+               f"{f.end:%Y-%m-%d %H:%M} UTC")
+    view = page.assign(url=page["url"].map(ui.safe_url))
+    st.dataframe(
+        view[["created_at", "platform", "brands", "author", "sentiment", "model_label", "p_negative",
+              "corrected_label", "text", "engagement", "url", "id"]],
+        hide_index=True, key="m_table",
+        column_config={
+            "created_at": st.column_config.DatetimeColumn("time (UTC)", format="YYYY-MM-DD HH:mm"),
+            "sentiment": st.column_config.TextColumn("sentiment", help="a correction if any, else the model"),
+            "model_label": "model",
+            "p_negative": st.column_config.ProgressColumn("p(negative)", min_value=0, max_value=1,
+                                                          format="%.2f"),
+            "corrected_label": "corrected",
+            "text": st.column_config.TextColumn("text", width="large"),
+            "url": st.column_config.LinkColumn("link", display_text="open"),
+        },
+    )
+    _correction_panel(page)
+
+
+body()

@@ -1,0 +1,59 @@
+"""Trends: volume by sentiment and net sentiment over time for a brand, with alerts marked."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, queries, ui
+
+ctx = ui.current()
+st.title("Trends")
+names = ui.brand_names(ctx)
+if not names:
+    st.info("No brands in the database yet.")
+    st.stop()
+brand_id = st.selectbox("Brand", list(names), format_func=names.get, key="trends_brand",
+                        persist_state="session")
+BUCKET_LABEL = {3600: "hour", 6 * 3600: "6 hours", 86400: "day"}
+
+
+def _net(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Net sentiment per ``keys`` from bucket/sentiment/mentions counts."""
+    wide = df.pivot_table(index=keys, columns="sentiment", values="mentions", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=list(ui.LABELS), fill_value=0)
+    scored = wide.sum(axis=1)
+    out = pd.DataFrame({"net": (wide["positive"] - wide["negative"]) / scored.where(scored > 0), "scored": scored})
+    return out.dropna().reset_index()
+
+
+@st.fragment(run_every=ui.refresh_every(ctx))
+def body() -> None:
+    win, plats = ui.window(), ui.selected_platforms()
+    bucket = win.bucket_seconds
+    st.caption(f"{names[brand_id]} · {win.label} · one bar per {BUCKET_LABEL[bucket]} (UTC)"
+               + (f" · {', '.join(plats)}" if plats else ""))
+    df = queries.brand_series(ctx.src, win.start, win.end, bucket, plats, (brand_id,), True)
+    alerts = queries.alert_history(ctx.src, win.start, win.end, (brand_id,))
+    if df.empty:
+        st.info("No mentions of this brand in the window.")
+        return
+    st.subheader("Volume by sentiment", anchor=False)
+    volume = df.groupby(["bucket", "sentiment"], as_index=False)["mentions"].sum()
+    st.altair_chart(charts.volume_by_sentiment(volume, alerts, BUCKET_LABEL[bucket], bucket))
+    st.subheader("Net sentiment", anchor=False)
+    overall = _net(df, ["bucket"]).assign(series="All platforms")
+    per_platform = _net(df, ["bucket", "platform"]).rename(columns={"platform": "series"})
+    st.altair_chart(charts.net_sentiment_lines(pd.concat([overall, per_platform]), alerts))
+    st.subheader("By platform", anchor=False)
+    table = df.pivot_table(index="platform", columns="sentiment", values="mentions", aggfunc="sum",
+                           fill_value=0).reindex(columns=[*ui.LABELS, "unscored"], fill_value=0)
+    table["mentions"] = table.sum(axis=1)
+    scored = table[list(ui.LABELS)].sum(axis=1)
+    table["net sentiment"] = ((table["positive"] - table["negative"]) / scored.where(scored > 0)).round(2)
+    st.dataframe(table.sort_values("mentions", ascending=False), key="trends_platforms")
+    if not alerts.empty:
+        st.caption(f"{len(alerts)} alert(s) in this window are shaded on the charts; see the Alerts page.")
+
+
+body()

@@ -1,0 +1,233 @@
+"""What every page shares: the loaded config, the sidebar filters, the window, formatting.
+
+The entry file calls :func:`load` once per run; pages call :func:`current` for the same
+:class:`Ctx`. Problems a user can fix (bad config, no database) become text via
+``st.error`` then ``st.stop()``, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries
+from dashboard.queries import Source
+from monitor.config import Config, ConfigError, load_config
+from monitor.db import utcnow
+
+WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+CUSTOM = "Custom"
+SENTIMENT_COLORS = {"negative": "#d1495b", "neutral": "#8d99ae", "positive": "#2a9d8f", "unscored": "#dee2e6"}
+LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Ctx:
+    config: Config
+    config_path: Path
+    src: Source
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+    label: str
+
+    @property
+    def span(self) -> timedelta:
+        return self.end - self.start
+
+    def previous(self) -> Window:
+        """The window of the same length just before this one."""
+        return Window(self.start - self.span, self.start, f"previous {self.label}")
+
+    @property
+    def bucket_seconds(self) -> int:
+        """Hourly up to 3 days, 6-hourly up to 14 days, daily beyond."""
+        if self.span <= timedelta(days=3):
+            return 3600
+        if self.span <= timedelta(days=14):
+            return 6 * 3600
+        return 86400
+
+
+def config_path(argv: list[str] | None = None, env: dict[str, str] | None = None) -> Path:
+    """``--config PATH`` after ``--`` on the command line, else $MONITOR_CONFIG, else ./config.yaml."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config")
+    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    env = dict(os.environ) if env is None else env
+    return Path(args.config or env.get("MONITOR_CONFIG") or "config.yaml")
+
+
+@st.cache_resource(show_spinner=False)
+def _load_config(path: str, mtime: float) -> Config:
+    return load_config(path)
+
+
+def load() -> Ctx:
+    """Read the config and check the database; on a problem, explain it and stop the run."""
+    path = config_path()
+    try:
+        mtime = path.stat().st_mtime if path.exists() else 0.0
+        config = _load_config(str(path), mtime)
+    except ConfigError as err:
+        st.error(f"The dashboard cannot start: the configuration in `{path}` has problems.")
+        st.code("\n".join(err.problems), language=None)
+        st.info("Fix the file, or pass another one: `streamlit run dashboard/app.py -- --config PATH`.")
+        st.stop()
+    src = Source(config.database.url, config.dashboard.cache_ttl.total_seconds())
+    problem = queries.database_problem(src)
+    if problem:
+        st.error("The dashboard has no data to show yet.")
+        st.info(problem)
+        st.stop()
+    ctx = Ctx(config=config, config_path=path, src=src)
+    st.session_state["_ctx"] = ctx
+    return ctx
+
+
+def current() -> Ctx:
+    """The context the entry file loaded for this run.
+
+    A page opened by a deep link before any session called ``st.navigation`` is run by
+    Streamlit's ``pages/`` folder mode without the entry file; then run the entry file here
+    (it routes back to the same page) and stop this outer run.
+    """
+    ctx = st.session_state.get("_ctx")
+    if isinstance(ctx, Ctx):
+        return ctx
+    runpy.run_path(str(Path(__file__).with_name("app.py")), run_name="__main__")
+    st.stop()
+
+
+def _now_end() -> datetime:
+    """The end of the current minute: windows stay cache-friendly yet include the newest mentions."""
+    return utcnow().replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def sidebar(ctx: Ctx) -> None:
+    """The filters every page shares: window, custom dates, platforms, the user's name."""
+    with st.sidebar:
+        st.segmented_control(
+            "Window", [*WINDOWS, CUSTOM], default="7d", required=True, key="window", persist_state="session"
+        )
+        if st.session_state.get("window") == CUSTOM:
+            today = utcnow().date()
+            st.date_input(
+                "Dates (UTC)", value=(today - timedelta(days=6), today), max_value=today,
+                key="custom_dates", persist_state="session",
+            )
+        st.multiselect(
+            "Platforms", queries.platforms(ctx.src), key="platforms", placeholder="All platforms",
+            persist_state="session",
+        )
+        st.text_input("Your name", key="user_name", placeholder="for assignments and corrections",
+                      persist_state="session")
+        refresh = int(ctx.config.dashboard.refresh.total_seconds())
+        st.caption(f"Live: refreshes every {refresh}s · times in UTC")
+
+
+def window() -> Window:
+    """The window the sidebar selects."""
+    choice = st.session_state.get("window") or "7d"
+    if choice == CUSTOM:
+        dates = st.session_state.get("custom_dates") or ()
+        if isinstance(dates, date):
+            dates = (dates,)
+        if dates:
+            first: date = dates[0]
+            last: date = dates[-1]
+            start = datetime.combine(first, time())
+            return Window(start, datetime.combine(last, time()) + timedelta(days=1), f"{first} to {last}")
+        choice = "7d"
+    end = _now_end()
+    return Window(end - WINDOWS[choice], end, f"last {choice}")
+
+
+def selected_platforms() -> tuple[str, ...]:
+    return tuple(st.session_state.get("platforms") or ())
+
+
+def user_name() -> str:
+    return (st.session_state.get("user_name") or "").strip()
+
+
+def refresh_every(ctx: Ctx) -> timedelta:
+    return ctx.config.dashboard.refresh
+
+
+def brand_names(ctx: Ctx) -> dict[int, str]:
+    df = queries.brands(ctx.src)
+    return dict(zip(df["id"].astype(int), df["name"], strict=True))
+
+
+def net_sentiment(positive: float, negative: float, scored: float) -> float | None:
+    """(positive - negative) / scored, or None when nothing is scored."""
+    return (positive - negative) / scored if scored else None
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``seconds`` as e.g. 45s, 12m, 3.5h, 2.1d; an em dash when unknown."""
+    if seconds is None or pd.isna(seconds):
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def fmt_bytes(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def safe_url(url: object) -> str | None:
+    """``url`` if it is an http(s) link, else None (a javascript: link is never offered)."""
+    return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None
+
+
+def flash(message: str | None = None) -> None:
+    """Show (and clear) the message an action left before its rerun, or leave one."""
+    if message is not None:
+        st.session_state["_flash"] = message
+    elif msg := st.session_state.pop("_flash", None):
+        st.success(msg)
+
+
+def bucket_range(win: Window) -> pd.DatetimeIndex:
+    """Every bucket start in ``win`` (epoch-aligned, as the SQL buckets are)."""
+    step = win.bucket_seconds
+    start_epoch = int((win.start - datetime(1970, 1, 1)).total_seconds()) // step * step
+    first = pd.Timestamp(start_epoch, unit="s")
+    return pd.date_range(first, pd.Timestamp(win.end), freq=f"{step}s", inclusive="left")
+
+
+def md_escape(value: object) -> str:
+    """``value`` as Markdown that shows literally (no links, emphasis or HTML)."""
+    out = str(value)
+    for ch in "\\`*_{}[]()<>#+-.!|~$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def label_format(label: object) -> str:
+    return "—" if label is None or (isinstance(label, float) and pd.isna(label)) else str(label)
