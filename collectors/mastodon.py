@@ -81,7 +81,9 @@ class MastodonCollector(RetryPolicy, Collector):
     def _fetcher(self, instance: str, stream: str) -> Any:
         kind, _, value = stream.partition(":")
 
-        def fetch(since_id: str | None, until_id: str | None, token: Any) -> tuple[list[Mention], list[str], Any]:
+        def fetch(
+            since_id: str | None, until_id: str | None, token: Any
+        ) -> tuple[list[Mention], list[str], Any]:
             params: dict[str, Any] = {"limit": self.options.limit}
             max_id = token or until_id
             if max_id:

@@ -84,7 +84,9 @@ class RedditCollector(RetryPolicy, Collector):
             yielded.update(m.native_id for m in fresh)
             yield Page(mentions=fresh, cursor={"streams": copy.deepcopy(states)})
 
-    def _stream(self, reddit: praw.Reddit, key: str, state: dict[str, Any]) -> tuple[list[Mention], dict[str, Any]]:
+    def _stream(
+        self, reddit: praw.Reddit, key: str, state: dict[str, Any]
+    ) -> tuple[list[Mention], dict[str, Any]]:
         try:
             things, newest = with_retries(self, self._read, reddit, key, state, source="reddit",
                                   what=f"reading {key}", retry_on=TRANSIENT)
@@ -98,8 +100,9 @@ class RedditCollector(RetryPolicy, Collector):
         except prawcore.OAuthException as err:
             raise FatalSourceError(self._auth_message(f"{err}")) from None
         except prawcore.Forbidden:
-            raise FatalSourceError(f"reddit: 403 Forbidden reading {key}: a subreddit is private, banned or "
-                                   "quarantined, or the app is suspended; fix sources.reddit.subreddits") from None
+            raise FatalSourceError(
+                f"reddit: 403 Forbidden reading {key}: a subreddit is private, banned or quarantined, "
+                "or the app is suspended; fix sources.reddit.subreddits") from None
         except (prawcore.NotFound, prawcore.Redirect):
             raise FatalSourceError(f"reddit: {key} names a subreddit that does not exist; "
                                    "fix sources.reddit.subreddits") from None
@@ -122,14 +125,17 @@ class RedditCollector(RetryPolicy, Collector):
         return (f"reddit: the app credentials were rejected ({detail}); check {o.client_id_env} and "
                 f"{o.client_secret_env} hold a 'script' app's id and secret")
 
-    def _read(self, reddit: praw.Reddit, key: str, state: dict[str, Any]) -> tuple[list[tuple[Any, str]], float]:
+    def _read(
+        self, reddit: praw.Reddit, key: str, state: dict[str, Any]
+    ) -> tuple[list[tuple[Any, str]], float]:
         """Things newer than the cursor (newest first) and the newest creation time read.
 
         The listing is read until the first item older than the cursor's look-back floor.
         """
         kind, subs, query = [*key.split(":", 2), ""][:3]
         if kind == "search":
-            listing = reddit.subreddit(subs).search(query, sort="new", syntax="lucene", limit=self.options.limit)
+            listing = reddit.subreddit(subs).search(query, sort="new", syntax="lucene",
+                                                    limit=self.options.limit)
         else:
             listing = reddit.subreddit(subs).comments(limit=self.options.limit)
         since = state.get("created_utc")
@@ -182,5 +188,6 @@ class RedditCollector(RetryPolicy, Collector):
                            engagement=Engagement(likes=int(data.get("score") or 0),
                                                  replies=int(data.get("num_comments") or 0)), **common)
         except (KeyError, TypeError, ValueError) as err:
-            log.warning("reddit: skipping malformed %s %r: %s: %s", kind, data.get("id"), type(err).__name__, err)
+            log.warning("reddit: skipping malformed %s %r: %s: %s",
+                        kind, data.get("id"), type(err).__name__, err)
             return None

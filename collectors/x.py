@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -27,19 +28,43 @@ log = logging.getLogger(__name__)
 TWEET_FIELDS = ["created_at", "public_metrics", "lang", "conversation_id", "referenced_tweets", "author_id",
                 "note_tweet"]
 USER_FIELDS = ["username", "public_metrics", "verified"]
+TWEEPY_HOST = "https://api.twitter.com"
 
 
-class _TimeoutAdapter(requests.adapters.HTTPAdapter):
-    """Gives tweepy's session a timeout (tweepy sets none, so a dead connection would hang)."""
+class _Adapter(requests.adapters.HTTPAdapter):
+    """tweepy's transport, with a timeout (tweepy sets none) and ``options.base_url`` applied.
 
-    def __init__(self, timeout: float) -> None:
+    tweepy always builds ``https://api.twitter.com/...`` URLs; a configured ``base_url`` (a
+    proxy, or ``https://api.x.com``) replaces that prefix here.
+    """
+
+    def __init__(self, timeout: float, base_url: str | None) -> None:
         super().__init__()
         self.timeout = timeout
+        self.base_url = base_url.rstrip("/") if base_url else None
 
     def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
+        if self.base_url and request.url.startswith(TWEEPY_HOST):
+            request.url = self.base_url + request.url[len(TWEEPY_HOST):]
         return super().send(request, **kwargs)
+
+
+class _RedactBearer(logging.Filter):
+    """tweepy logs request headers at DEBUG; keep the bearer token out of the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "Bearer " in record.msg:
+            record.msg = re.sub(r"Bearer [^\s'\"]+", "Bearer ********", record.msg)
+        return True
+
+
+_REDACT = _RedactBearer()
+
+
+class _StaleCursor(FatalSourceError):
+    """X refused a since_id/until_id older than its 7-day search window."""
 
 
 class XCollector(RetryPolicy, Collector):
@@ -57,7 +82,10 @@ class XCollector(RetryPolicy, Collector):
     def _client(self) -> tweepy.Client:
         token = self.require_env(self.options.bearer_token_env)
         client = tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
-        client.session.mount("https://", _TimeoutAdapter(self.timeout))
+        client.session.mount("https://", _Adapter(self.timeout, self.options.base_url))
+        tweepy_log = logging.getLogger("tweepy.client")
+        if _REDACT not in tweepy_log.filters:
+            tweepy_log.addFilter(_REDACT)
         return client
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
@@ -66,12 +94,24 @@ class XCollector(RetryPolicy, Collector):
         states = {q: dict(cursor.get("queries", {}).get(q) or {}) for q in self.queries}
         yielded: set[str] = set()
         for query in self.queries:
-            fetch = self._fetcher(client, query)
-            for mentions, state in walk(states[query], fetch, self.options.max_pages, f"x {query!r}"):
-                states[query] = state
-                fresh = [m for m in mentions if m.native_id not in yielded]
-                yielded.update(m.native_id for m in fresh)
-                yield Page(mentions=fresh, cursor={"queries": copy.deepcopy(states)})
+            try:
+                yield from self._pages(client, query, states, yielded)
+            except _StaleCursor as err:
+                # X searches only the last 7 days; a cursor older than that cannot be resumed.
+                log.warning("%s; collecting %r afresh from the last 7 days", err, query)
+                states[query] = {}
+                yield from self._pages(client, query, states, yielded)
+
+    def _pages(
+        self, client: tweepy.Client, query: str, states: dict[str, Any], yielded: set[str]
+    ) -> Iterator[Page]:
+        """The walk for one query; updates ``states`` and ``yielded`` in place as pages go out."""
+        fetch = self._fetcher(client, query)
+        for mentions, state in walk(states[query], fetch, self.options.max_pages, f"x {query!r}"):
+            states[query] = state
+            fresh = [m for m in mentions if m.native_id not in yielded]
+            yielded.update(m.native_id for m in fresh)
+            yield Page(mentions=fresh, cursor={"queries": copy.deepcopy(states)})
 
     def _fetcher(self, client: tweepy.Client, query: str) -> Any:
         def fetch(
@@ -116,6 +156,10 @@ class XCollector(RetryPolicy, Collector):
                 "x: 403 Forbidden: the access tier does not include recent search, or the app is not "
                 f"attached to a Project; check it in the X developer portal ({err})") from None
         except tweepy.BadRequest as err:
+            said = " ".join([str(err), *err.api_messages])
+            if any(p in params and p in said for p in ("since_id", "until_id")):
+                raise _StaleCursor(
+                    f"x: the saved cursor for {query!r} is older than X keeps ({err})") from None
             raise FatalSourceError(f"x: the API rejected the query {query!r}: {err}; "
                                    "fix the brand's keywords in config.yaml") from None
         except tweepy.TwitterServerError as err:

@@ -18,8 +18,8 @@ SEARCH = "https://hn.algolia.com/api/v1/search_by_date"
 
 
 def collector(**opts: object) -> HackerNewsCollector:
-    return fast(HackerNewsCollector(HackerNewsSource(enabled=True, hits_per_page=3, **opts),  # type: ignore[return-value]
-                                    [brand("Acme")], {}))
+    source = HackerNewsSource(enabled=True, hits_per_page=3, **opts)
+    return fast(HackerNewsCollector(source, [brand("Acme")], {}))  # type: ignore[return-value]
 
 
 def page(name: str, status: int = 200, **match: str) -> None:
@@ -55,7 +55,8 @@ def test_pages_through_stories_and_comments_and_maps_fields() -> None:
     assert link_story.text == link_story.title == "Acme raises prices by 40%"
     assert run.mentions[2].text == "Acme's new pricing is here"
     assert run.mentions[2].raw["objectID"] == "42100005"
-    assert run.cursor == {"queries": {"Acme": {"since": 1795000500, "since_ids": ["42100007"], "pending": None}}}
+    settled = {"since": 1795000500, "since_ids": ["42100007"], "pending": None}
+    assert run.cursor == {"queries": {"Acme": settled}}
 
 
 @responses.activate
@@ -86,7 +87,8 @@ def test_rate_limit_mid_walk_then_resume_has_no_gaps_and_no_duplicates() -> None
     assert second.ids == ["42100004", "42100001"]
     union = first.ids + second.ids
     assert len(union) == len(set(union)) == 5
-    assert second.cursor["queries"]["Acme"] == {"since": 1795000500, "since_ids": ["42100007"], "pending": None}
+    settled = {"since": 1795000500, "since_ids": ["42100007"], "pending": None}
+    assert second.cursor["queries"]["Acme"] == settled
 
 
 @responses.activate

@@ -78,7 +78,8 @@ def test_rate_limit_mid_walk_then_resume_by_max_id_is_complete() -> None:
                   headers={"X-RateLimit-Reset": "2026-11-22T10:10:00.000Z", "X-RateLimit-Remaining": "0"})
     first = drain(collector())
     assert isinstance(first.error, RateLimited)
-    assert first.error.reset_at is not None and first.error.reset_at.isoformat() == "2026-11-22T10:10:00+00:00"
+    assert first.error.reset_at is not None
+    assert first.error.reset_at.isoformat() == "2026-11-22T10:10:00+00:00"
     assert len(first.ids) == 3
     responses.reset()
     timeline("tag_page2", max_id="113500000000000003")

@@ -110,7 +110,8 @@ def test_rate_limit_then_recovery_loses_and_repeats_nothing(reddit_api: response
     listing(reddit_api, SEARCH, "search_page2", after="t3_1gx0a4")
     listing(reddit_api, SEARCH, "search_page1")
     reddit_api.get(COMMENTS, status=429, json=payload("reddit", "too_many"),
-                   headers={"x-ratelimit-remaining": "0", "x-ratelimit-used": "100", "x-ratelimit-reset": "0"})
+                   headers={"x-ratelimit-remaining": "0", "x-ratelimit-used": "100",
+                            "x-ratelimit-reset": "0"})
     first = drain(collector())
     assert isinstance(first.error, RateLimited) and first.error.reset_at is not None
     assert len(first.ids) == 4 and COMMENTS_KEY in first.cursor["streams"]
@@ -154,7 +155,9 @@ def test_forbidden_subreddit_is_fatal(reddit_api: responses.RequestsMock) -> Non
     assert reddit_api.calls[1].request.params["restrict_sr"] == "True"
 
 
-def test_malformed_things_are_skipped(reddit_api: responses.RequestsMock, caplog: pytest.LogCaptureFixture) -> None:
+def test_malformed_things_are_skipped(
+    reddit_api: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
     listing(reddit_api, SEARCH, "search_malformed")
     with caplog.at_level(logging.WARNING, logger="collectors.reddit"):
         run = drain(collector(comments=False))

@@ -18,7 +18,8 @@ NEWS = "https://technews.example.com/feed.xml"
 
 
 def collector(*feeds: str) -> RssCollector:
-    return fast(RssCollector(RssSource(enabled=True, feeds=list(feeds)), [brand("Acme")], {}))  # type: ignore[return-value]
+    source = RssSource(enabled=True, feeds=list(feeds))
+    return fast(RssCollector(source, [brand("Acme")], {}))  # type: ignore[return-value]
 
 
 def serve(url: str, name: str, **headers: str) -> None:
@@ -31,7 +32,8 @@ def test_google_alerts_atom_entries_become_mentions() -> None:
     serve(ALERTS, "google_alerts.atom.xml", ETag='"v1"')
     run = drain(collector(ALERTS))
     assert run.error is None
-    assert run.ids == ["tag:google.com,2013:googlealerts/feed:9001", "tag:google.com,2013:googlealerts/feed:9000"]
+    assert run.ids == ["tag:google.com,2013:googlealerts/feed:9001",
+                       "tag:google.com,2013:googlealerts/feed:9000"]
     m = run.mentions[0]
     assert m.platform == "rss"
     assert m.title == "Acme recalls 40,000 kettles over fire risk"

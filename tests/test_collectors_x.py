@@ -252,3 +252,38 @@ def test_missing_bearer_token_is_not_configured() -> None:
     c = XCollector(XSource(enabled=True), [brand()], {})
     with pytest.raises(NotConfigured, match="X_BEARER_TOKEN"):
         next(c.fetch({}))
+
+
+@responses.activate
+def test_cursor_older_than_seven_days_starts_afresh() -> None:
+    q = "Acme -is:retweet"
+    page("error_400_since_id", status=400, since_id="1850000000000000000")
+    page("search_page2")
+    run = drain(collector(), {"queries": {q: {"since_id": "1850000000000000000", "pending": None}}})
+    assert run.error is None and len(run.ids) == 2
+    assert "since_id" not in params(1)
+    assert run.cursor["queries"][q] == {"since_id": "1859000000000000102", "pending": None}
+
+
+@responses.activate
+def test_a_query_x_rejects_is_fatal_and_named() -> None:
+    responses.get(SEARCH, status=400, json={"errors": [{"message": "There were errors processing your request: "
+                                                         "Ambiguous use of and as a keyword"}],
+                                            "title": "Invalid Request", "type": "about:blank"})
+    run = drain(collector())
+    assert isinstance(run.error, FatalSourceError) and "Acme -is:retweet" in str(run.error)
+
+
+@responses.activate
+def test_bearer_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    page("search_empty")
+    with caplog.at_level(logging.DEBUG, logger="tweepy"):
+        drain(collector())
+    assert "Authorization" in caplog.text and "AAAA-test-token" not in caplog.text
+
+
+@responses.activate
+def test_base_url_redirects_tweepy_to_another_host() -> None:
+    responses.get("https://api.x.com/2/tweets/search/recent", json=payload("x", "search_page2"))
+    run = drain(collector(base_url="https://api.x.com/"))
+    assert run.error is None and len(run.ids) == 2
