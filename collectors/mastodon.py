@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import requests
 
 from collectors.base import Collector, CollectorError, Engagement, Mention, Page
-from collectors.text import from_iso, strip_html
+from collectors.text import from_iso, short_id, strip_html
 from collectors.walk import walk
 from collectors.web import RetryPolicy, get, json_body, with_retries
 
@@ -137,7 +137,7 @@ class MastodonCollector(RetryPolicy, Collector):
             reply_to = status.get("in_reply_to_id")
             return Mention(
                 platform="mastodon",
-                native_id=status.get("uri") or status.get("url") or f"{instance}/statuses/{local_id}",
+                native_id=short_id(status.get("uri") or status.get("url") or f"{instance}/{local_id}"),
                 text=text,
                 created_at=from_iso(status["created_at"]),
                 url=status.get("url") or status.get("uri") or "",

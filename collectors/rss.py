@@ -21,7 +21,7 @@ import feedparser
 import requests
 
 from collectors.base import Collector, CollectorError, Mention, NotConfigured, Page, RetriableError
-from collectors.text import jsonable, strip_html
+from collectors.text import jsonable, short_id, strip_html
 from collectors.web import RetryPolicy, get, with_retries
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,11 @@ class RssCollector(RetryPolicy, Collector):
         known = set(seen)
         current, mentions = [], []
         for entry in parsed.entries:
-            entry_id = entry.get("id") or entry.get("link")
-            if not entry_id:
+            raw_id = entry.get("id") or entry.get("link")
+            if not raw_id:
                 log.warning("rss: skipping an entry of %s without id or link: %r", url, entry.get("title"))
                 continue
+            entry_id = short_id(raw_id)
             current.append(entry_id)
             if entry_id in known or entry_id in current[:-1]:
                 continue

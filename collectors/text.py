@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import time
 from collections.abc import Mapping
@@ -79,3 +80,10 @@ def mentions_any(text: str, terms: list[str]) -> bool:
 def id_key(native_id: str) -> tuple[int, str]:
     """Sort key for numeric platform ids held as strings (longer means larger, then lexical)."""
     return (len(native_id), native_id)
+
+
+def short_id(value: str, limit: int = 128) -> str:
+    """``value`` when it fits the store's id column (``limit`` chars), else a stable ``sha1:`` digest."""
+    if len(value) <= limit:
+        return value
+    return "sha1:" + hashlib.sha1(value.encode("utf-8")).hexdigest()

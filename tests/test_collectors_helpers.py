@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from collectors.base import RetriableError
-from collectors.text import jsonable, strip_html
+from collectors.text import jsonable, short_id, strip_html
 from collectors.web import RetryPolicy, Transient, reset_time, with_retries
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -46,3 +46,9 @@ def test_with_retries_gives_up_with_retriable_error() -> None:
 
 def test_jsonable_converts_struct_time_and_unknown_objects() -> None:
     assert jsonable({"t": NOW.timetuple(), "o": object, "l": (1, "a")})["t"] == "2026-11-22T10:00:00+00:00"
+
+
+def test_ids_longer_than_the_store_column_become_stable_digests() -> None:
+    long = "https://news.example.com/" + "a" * 200
+    assert short_id("t3_abc") == "t3_abc"
+    assert short_id(long) == short_id(long) and short_id(long).startswith("sha1:") and len(short_id(long)) <= 128
