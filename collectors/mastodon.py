@@ -1,9 +1,11 @@
 """Mastodon: public hashtag timelines on each configured instance, plus status search with a token.
 
 Streams: ``GET {instance}/api/v1/timelines/tag/{hashtag}`` for every hashtag on every
-instance (hashtags default to the brands' one-word terms), and, when the access token env
+instance (hashtags default to the brands' terms, spaces and punctuation removed), and, when
+the access token env
 var is set, ``GET {instance}/api/v2/search?type=statuses&q=<term>`` on the first instance
-(the token's home; searching statuses requires auth). Cursor:
+(the token's home, and the only instance the token is sent to; searching statuses
+requires auth). Cursor:
 ``{"streams": {"<instance>|tag:<tag>" or "<instance>|search:<term>": walk state}}`` with
 the walk state of :mod:`collectors.walk` (``since_id`` plus a pending walk paged by
 ``max_id``). Statuses are identified by their ActivityPub ``uri``, so the same post seen
@@ -97,7 +99,7 @@ class MastodonCollector(RetryPolicy, Collector):
                 params.update(q=value, type="statuses", resolve="false")
                 if since_id:
                     params["min_id"] = since_id
-            statuses, next_max = with_retries(self, self._get, url, params, kind == "search",
+            statuses, next_max = with_retries(self, self._get, instance, url, params, kind == "search",
                                               source="mastodon", what=f"GET {url}")
             ids = [str(s["id"]) for s in statuses if isinstance(s, dict) and s.get("id")]
             mentions = [m for m in (self._mention(s, instance) for s in statuses) if m]
@@ -107,8 +109,12 @@ class MastodonCollector(RetryPolicy, Collector):
 
         return fetch
 
-    def _get(self, url: str, params: dict[str, Any], search: bool) -> tuple[list[Any], str | None]:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+    def _get(
+        self, instance: str, url: str, params: dict[str, Any], search: bool
+    ) -> tuple[list[Any], str | None]:
+        # The token belongs to the first instance; other instances never see it.
+        home = self.options.instances[0].rstrip("/") if self.options.instances else None
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token and instance == home else {}
         hint = (f"the access token in {self.options.access_token_env} is invalid or revoked, or this "
                 "instance does not serve public timelines without one; create a token with read scope")
         resp = get(self.session, url, params=params, headers=headers, source="mastodon",

@@ -143,3 +143,14 @@ def test_one_instance_failing_does_not_stop_the_others() -> None:
     assert len(run.ids) == 1
     assert set(run.cursor["streams"]) == {KEY, "https://fosstodon.org|tag:acme"}
     assert run.cursor["streams"][KEY] == {}
+
+
+@responses.activate
+def test_the_token_is_sent_only_to_its_home_instance() -> None:
+    other = "https://fosstodon.org/api/v1/timelines/tag/acme"
+    timeline("tag_newer")
+    timeline("tag_newer", url=other)
+    responses.get(SEARCH, json=payload("mastodon", "search_statuses"))
+    drain(collector({"MASTODON_ACCESS_TOKEN": "tok"}, instances=[SOCIAL, "https://fosstodon.org"]))
+    sent = {c.request.url.split("/api/")[0]: c.request.headers.get("Authorization") for c in responses.calls}
+    assert sent == {SOCIAL: "Bearer tok", "https://fosstodon.org": None}
