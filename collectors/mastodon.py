@@ -2,10 +2,9 @@
 
 Streams: ``GET {instance}/api/v1/timelines/tag/{hashtag}`` for every hashtag on every
 instance (hashtags default to the brands' terms, spaces and punctuation removed), and, when
-the access token env
-var is set, ``GET {instance}/api/v2/search?type=statuses&q=<term>`` on the first instance
-(the token's home, and the only instance the token is sent to; searching statuses
-requires auth). Cursor:
+the access token env var is set, ``GET {instance}/api/v2/search?type=statuses&q=<term>``
+on the first instance (the token's home, and the only instance the token is sent to;
+searching statuses requires auth). Cursor:
 ``{"streams": {"<instance>|tag:<tag>" or "<instance>|search:<term>": walk state}}`` with
 the walk state of :mod:`collectors.walk` (``since_id`` plus a pending walk paged by
 ``max_id``). Statuses are identified by their ActivityPub ``uri``, so the same post seen
