@@ -89,7 +89,7 @@ class RedditCollector(RetryPolicy, Collector):
     ) -> tuple[list[Mention], dict[str, Any]]:
         try:
             things, newest = with_retries(self, self._read, reddit, key, state, source="reddit",
-                                  what=f"reading {key}", retry_on=TRANSIENT)
+                                          what=f"reading {key}", retry_on=TRANSIENT)
         except RetriableError as err:
             cause = err.__cause__
             if isinstance(cause, prawcore.TooManyRequests):
