@@ -128,8 +128,10 @@ class Collector(abc.ABC):
         self.env = env
 
     def require_env(self, var: str) -> str:
-        """Return the secret in ``var``; raise :class:`NotConfigured` naming it when unset."""
-        value = self.env.get(var, "").strip()
+        """Return the secret in ``var`` (or the file named by ``<var>_FILE``); raise :class:`NotConfigured`."""
+        from monitor.config import secret
+
+        value = secret(var, self.env)
         if not value:
             raise NotConfigured(f"{self.name}: environment variable {var} is not set; "
                                 f"export it or disable sources.{self.name} in config.yaml")

@@ -141,3 +141,16 @@ def test_bad_config_exits_2_and_touches_nothing_stored(app: Any, tmp_path: Path)
         assert "sources.file.interval: 'often' is not a duration" in result.output
         assert "Traceback" not in result.output
     assert _digest(db_file) == before
+
+
+def test_collectors_read_secrets_from_a_file_too(tmp_path: Path) -> None:
+    from collectors.base import NotConfigured
+    from collectors.x import XCollector
+    from monitor.config import XSource
+
+    token = tmp_path / "x-token"
+    token.write_text("AAAA-from-file\n", encoding="utf-8")
+    collector = XCollector(XSource(enabled=True), [], {"X_BEARER_TOKEN_FILE": str(token)})
+    assert collector.require_env("X_BEARER_TOKEN") == "AAAA-from-file"
+    with pytest.raises(NotConfigured, match="environment variable X_BEARER_TOKEN is not set"):
+        XCollector(XSource(enabled=True), [], {}).require_env("X_BEARER_TOKEN")
