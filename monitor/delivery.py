@@ -1,0 +1,189 @@
+"""Alert delivery from the outbox: claim a row, send it, record what happened.
+
+Every alert row is an outbox entry (healthchecks' ``sendalerts`` pattern). A sender claims
+one with a conditional UPDATE that only succeeds if the row is still pending (or failed and
+due again) — so two senders, threads or processes, can never both send the same alert.
+Then it sends over SMTP (or, with no ``alerts.smtp`` configured, writes an ``.eml`` file to
+``alerts.outbox_dir``) and marks the row sent, or failed with ``attempts``, ``last_error``
+and ``next_attempt_at`` set for a retry.
+
+Retry backoff is a plain formula: 1 minute after the first failure, doubling each time, at
+most an hour (1, 2, 4, ..., 32, 60, 60 minutes); after ``alerts.max_attempts`` attempts the
+row stays failed and is not tried again.
+
+Stale claims: a sender that dies between claiming and marking leaves the row ``claimed``.
+After ``CLAIM_TIMEOUT`` (well beyond the SMTP timeout) another sender may claim it again.
+The trade-off: if the dead sender had already handed the message to the SMTP server, the
+recipients get it twice (with the same Message-ID, so most clients show one); the
+alternative, never re-claiming, would lose the alert. Errors are recorded as the exception
+type and message; credentials are never logged or stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from monitor.alert_email import build_message
+from monitor.config import AlertsConfig, Config, SmtpConfig, secret
+from monitor.db import Alert, Brand, DeliveryStatus, session_scope, utcnow
+
+log = logging.getLogger(__name__)
+D = DeliveryStatus
+CLAIM_TIMEOUT = timedelta(minutes=15)
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+class DeliveryError(Exception):
+    """Delivery cannot work as configured (e.g. SMTP set but no recipients); the row is marked failed."""
+
+
+@dataclass
+class DeliveryReport:
+    """One :func:`send_pending` run: ids sent, failed (with the error), and skipped (claimed elsewhere)."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    skipped: list[int] = field(default_factory=list)
+    outbox_dir: Path | None = None
+    """Where the .eml files went when no SMTP server is configured."""
+    files: list[Path] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failed tries: 1 min doubling, capped at 1 hour."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def _due(now: datetime, max_attempts: int) -> ColumnElement[bool]:
+    return and_(
+        col(Alert.attempts) < max_attempts,
+        or_(
+            and_(col(Alert.delivery_status).in_([D.pending, D.failed]), col(Alert.next_attempt_at) <= now),
+            and_(col(Alert.delivery_status) == D.claimed, col(Alert.claimed_at) < now - CLAIM_TIMEOUT),
+        ),
+    )
+
+
+def claim(engine: Engine, alert_id: int, sender_id: str, now: datetime, max_attempts: int) -> bool:
+    """Atomically take alert ``alert_id`` for sending; returns False if another sender has it or it is not due."""
+    stmt = (
+        update(Alert)
+        .where(col(Alert.id) == alert_id, _due(now, max_attempts))
+        .values(delivery_status=D.claimed, claimed_by=sender_id, claimed_at=now, attempts=Alert.attempts + 1)
+    )
+    with engine.begin() as conn:
+        return conn.execute(stmt).rowcount == 1
+
+
+def _finish(engine: Engine, alert_id: int, sender_id: str, **values: object) -> bool:
+    stmt = (
+        update(Alert)
+        .where(col(Alert.id) == alert_id, col(Alert.claimed_by) == sender_id,
+               col(Alert.delivery_status) == D.claimed)
+        .values(**values)
+    )
+    with engine.begin() as conn:
+        done = conn.execute(stmt).rowcount == 1
+    if not done:
+        log.warning("alert %s: claim was taken over by another sender before it was marked", alert_id)
+    return done
+
+
+def smtp_send(cfg: SmtpConfig, env: Mapping[str, str], msg: EmailMessage) -> None:
+    """Send ``msg`` through the configured server; raises ``OSError`` or ``smtplib.SMTPException``."""
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if cfg.security == "ssl":
+        client = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
+    else:
+        client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+    with client:
+        if cfg.security == "starttls":
+            client.starttls(context=context)
+        username = secret(cfg.username_env, env)
+        if username:
+            client.login(username, secret(cfg.password_env, env) or "")
+        refused = client.send_message(msg)
+    if refused:
+        log.warning("alert email: %d recipient(s) refused: %s", len(refused), ", ".join(sorted(refused)))
+
+
+def write_eml(outbox: Path, alert_id: int, msg: EmailMessage) -> Path:
+    """Write ``msg`` to ``outbox/alert-<id>.eml`` atomically; returns the path. Raises ``OSError``."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    path = outbox / f"alert-{alert_id}.eml"
+    tmp = path.with_suffix(f".eml.{os.getpid()}.tmp")
+    tmp.write_bytes(msg.as_bytes())
+    os.replace(tmp, path)
+    return path
+
+
+def send_pending(
+    engine: Engine,
+    config: Config | AlertsConfig,
+    env: Mapping[str, str] | None = None,
+    *,
+    now: datetime | None = None,
+    sender_id: str | None = None,
+) -> DeliveryReport:
+    """Deliver every alert that is pending, failed and due again, or stuck in a stale claim.
+
+    Returns a :class:`DeliveryReport`. A send failure (SMTP down, refused login, no
+    recipients, unwritable outbox) is recorded on the row and in the report, never raised;
+    database errors propagate.
+    """
+    cfg = config.alerts if isinstance(config, Config) else config
+    env = os.environ if env is None else env
+    now = now or utcnow()
+    sender_id = sender_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    report = DeliveryReport(outbox_dir=cfg.outbox_dir if cfg.smtp is None else None)
+    with session_scope(engine) as session:
+        ids = session.exec(
+            select(Alert.id).where(_due(now, cfg.max_attempts))
+            .order_by(col(Alert.severity).desc(), col(Alert.id))
+        ).all()
+    for alert_id in ids:
+        assert alert_id is not None
+        if not claim(engine, alert_id, sender_id, now, cfg.max_attempts):
+            report.skipped.append(alert_id)
+            continue
+        with session_scope(engine) as session:
+            alert = session.get(Alert, alert_id)
+            assert alert is not None
+            brand = session.get(Brand, alert.brand_id)
+        try:
+            msg = build_message(alert, brand.name if brand else f"brand {alert.brand_id}", cfg, now=now)
+            if cfg.smtp is None:
+                report.files.append(write_eml(cfg.outbox_dir, alert_id, msg))
+            else:
+                if not cfg.recipients:
+                    raise DeliveryError("alerts.recipients is empty; add at least one address")
+                smtp_send(cfg.smtp, env, msg)
+        except (OSError, smtplib.SMTPException, DeliveryError) as err:
+            error = f"{type(err).__name__}: {err}"[:500]
+            gave_up = alert.attempts >= cfg.max_attempts
+            if gave_up:
+                error = f"gave up after {alert.attempts} attempts; last: {error}"[:500]
+            log.warning("alert %s: delivery attempt %d failed: %s", alert_id, alert.attempts, error)
+            _finish(engine, alert_id, sender_id, delivery_status=D.failed, last_error=error,
+                    next_attempt_at=now + backoff(alert.attempts))
+            report.failed[alert_id] = error
+            continue
+        if _finish(engine, alert_id, sender_id, delivery_status=D.sent, sent_at=now):
+            report.sent.append(alert_id)
+    return report
