@@ -37,7 +37,9 @@ def main() -> None:
     )
     ctx = ui.load()
     ui.sidebar(ctx)
-    nav.run()
+    with ui.entered():
+        nav.run()
 
 
-main()
+if __name__ == "__main__":
+    main()

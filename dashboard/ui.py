@@ -11,6 +11,9 @@ import argparse
 import os
 import runpy
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -27,6 +30,7 @@ WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta
 CUSTOM = "Custom"
 SENTIMENT_COLORS = {"negative": "#d1495b", "neutral": "#8d99ae", "positive": "#2a9d8f", "unscored": "#dee2e6"}
 LABELS = ("negative", "neutral", "positive")
+_ENTERED: ContextVar[bool] = ContextVar("dashboard_entered", default=False)
 
 
 @dataclass(frozen=True)
@@ -96,15 +100,26 @@ def load() -> Ctx:
     return ctx
 
 
+@contextmanager
+def entered() -> Iterator[None]:
+    """Mark the page the entry file runs as run through it (see :func:`current`)."""
+    token = _ENTERED.set(True)
+    try:
+        yield
+    finally:
+        _ENTERED.reset(token)
+
+
 def current() -> Ctx:
     """The context the entry file loaded for this run.
 
-    A page opened by a deep link before any session called ``st.navigation`` is run by
-    Streamlit's ``pages/`` folder mode without the entry file; then run the entry file here
-    (it routes back to the same page) and stop this outer run.
+    Because our pages live in a ``pages/`` folder beside the entry file, Streamlit may run a
+    page on its own (its legacy folder mode: the first run of a server on a deep link, and
+    every AppTest run). Then run the entry file here, which routes back to this same page
+    with the sidebar and checks, and stop the outer run.
     """
     ctx = st.session_state.get("_ctx")
-    if isinstance(ctx, Ctx):
+    if _ENTERED.get() and isinstance(ctx, Ctx):
         return ctx
     runpy.run_path(str(Path(__file__).with_name("app.py")), run_name="__main__")
     st.stop()

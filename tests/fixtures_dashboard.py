@@ -11,10 +11,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlmodel import Session, SQLModel
+from streamlit.testing.v1 import AppTest
 
-from monitor.db import Alert, Brand, Escalation, Mention, MentionBrand, Sentiment, SourceState, make_engine
+from monitor.db import (
+    Alert,
+    Brand,
+    Escalation,
+    Mention,
+    MentionBrand,
+    Sentiment,
+    SourceState,
+    make_engine,
+    utcnow,
+)
 
 BRANDS = [("Acme", True), ("Globex", False), ("Initech", False)]
 PLATFORMS = ("x", "reddit", "hackernews")
@@ -43,6 +55,7 @@ class Seed:
     escalation_ids: dict[str, list[int]] = field(default_factory=dict)
     alert_ids: list[int] = field(default_factory=list)
     brand_ids: dict[str, int] = field(default_factory=dict)
+    config: Path = Path("config.yaml")
 
     def count(self, since: datetime, **match: object) -> int:
         """Mentions since ``since``; keyword filters: brand, platform, label, escalated."""
@@ -161,3 +174,33 @@ def write_config(tmp_path: Path, db_url: str, **dashboard: object) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+@pytest.fixture(scope="module")
+def dash_seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    """A seeded database and its config, shared by a module's read-only tests."""
+    tmp = tmp_path_factory.mktemp("dash")
+    data = seed(tmp / "monitor.db", utcnow())
+    data.config = write_config(tmp, data.url)
+    return data
+
+
+@pytest.fixture
+def dash_rw_seed(tmp_path: Path) -> Seed:
+    """A seeded database of its own, for a test that writes."""
+    data = seed(tmp_path / "monitor.db", utcnow())
+    data.config = write_config(tmp_path, data.url)
+    return data
+
+
+def open_app(config: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
+    """Run the dashboard on ``config`` (via $MONITOR_CONFIG), switched to ``pages/<page>.py``."""
+    monkeypatch.setenv("MONITOR_CONFIG", str(config))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -79,9 +79,10 @@ def body() -> None:
     work = queries.open_work(ctx.src).set_index("brand_id")
     series = queries.brand_series(ctx.src, win.start, win.end, win.bucket_seconds, plats)
     sparks = _sparks(series, ui.bucket_range(win))
-    cols = st.columns(2)
     for i, row in enumerate(brands.itertuples()):
         bid = int(row.id)
+        if i % 2 == 0:
+            cols = st.columns(2)
         with cols[i % 2]:
             _brand_card(str(row.name), bool(row.is_own), cur.loc[bid] if bid in cur.index else zero,
                         prev.loc[bid] if bid in prev.index else zero,
