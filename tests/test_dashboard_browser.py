@@ -1,0 +1,101 @@
+"""The dashboard as a user sees it: `streamlit run` on a loopback port, loaded in headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.db import utcnow
+from tests.fixtures_dashboard import APP, HOSTILE_TEXT, seed, write_config
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not become healthy in {timeout}s")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """The dashboard over a seeded database, served by `streamlit run`; yields its base URL."""
+    data = seed(tmp_path / "monitor.db", utcnow())
+    config = write_config(tmp_path, data.url)
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "minimal", "--", "--config", str(config)]
+    log = (tmp_path / "streamlit.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_overview_renders_and_hostile_text_stays_inert(served: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no chromium; apt-get install chromium")
+    dialogs: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(served, timeout=60_000)
+            page.get_by_text("Negative share").first.wait_for(timeout=60_000)
+            page.get_by_text("Globex (competitor)").wait_for(timeout=30_000)
+            page.wait_for_timeout(1500)  # let the sparklines draw
+            shot = tmp_path / "overview.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 20_000
+
+            page.get_by_role("link", name="Mentions").click()
+            page.get_by_text("Matching mentions").wait_for(timeout=30_000)
+            page.get_by_text(HOSTILE_TEXT, exact=True).wait_for(timeout=30_000)
+            page.get_by_role("button", name="Save correction").wait_for(timeout=30_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(tmp_path / "mentions.png"), full_page=True)
+            injected = page.evaluate(
+                "() => Array.from(document.querySelectorAll('script'))"
+                ".filter(s => s.textContent.includes('alert(1)')).length"
+            )
+            assert injected == 0
+            assert page.locator('a[href="http://x"]').count() == 0
+            assert page.locator("strong", has_text="markdown").count() == 0
+            assert dialogs == []
+        finally:
+            browser.close()
