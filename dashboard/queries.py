@@ -8,16 +8,12 @@ sees it. Aggregations GROUP BY in SQL; only aggregated rows or one page of menti
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, NamedTuple, ParamSpec, TypeVar
+from typing import IO, Any
 
 import pandas as pd
-import streamlit as st
-from sqlalchemy import case, func, inspect, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import case, func, select, text
 
 from dashboard.sql import (
     MB,
@@ -38,78 +34,21 @@ from dashboard.sql import (
     to_timestamps,
     write_csv,
 )
-from monitor.db import make_engine, sqlite_path
+from dashboard.store import Source, cached, dialect, engine_for, frame
+from dashboard.store import clear as clear  # re-exported for the pages
+from dashboard.store import database_problem as database_problem
+from monitor.db import sqlite_path
 
-P = ParamSpec("P")
-R = TypeVar("R")
-REQUIRED_TABLES = ("brand", "mention", "mention_brand", "sentiment", "escalation", "alert", "source_state")
 OPEN_ESCALATION = ("open", "acknowledged")
 
 
-class Source(NamedTuple):
-    """Where to read and for how long a result stays fresh."""
-
-    url: str
-    ttl_seconds: float
-
-
-@st.cache_resource(show_spinner=False)
-def engine_for(url: str) -> Engine:
-    """The one engine per database URL for this server process (never creates folders)."""
-    return make_engine(url, create_dirs=False)
-
-
-def _cached(fn: Callable[P, R]) -> Callable[P, R]:
-    """``st.cache_data`` with the TTL carried by the call's :class:`Source` argument."""
-    by_ttl: dict[float, Callable[..., Any]] = {}
-
-    @functools.wraps(fn)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        ttl = args[0].ttl_seconds
-        if ttl not in by_ttl:
-            by_ttl[ttl] = st.cache_data(ttl=ttl, show_spinner=False)(fn)
-        return by_ttl[ttl](*args, **kwargs)
-
-    return call  # type: ignore[return-value]
-
-
-def clear() -> None:
-    """Forget cached results (after an action wrote to the database)."""
-    st.cache_data.clear()
-
-
-def _frame(src: Source, stmt: Any) -> pd.DataFrame:
-    with engine_for(src.url).connect() as conn:
-        result = conn.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def _dialect(src: Source) -> str:
-    return engine_for(src.url).dialect.name
-
-
-def database_problem(src: Source) -> str | None:
-    """Why the database cannot be shown yet (missing file, no tables), or None when it can."""
-    path = sqlite_path(src.url)
-    if path is not None and not path.expanduser().exists():
-        return f"The database file {path} does not exist yet. Run `monitor init`, then start collecting."
-    try:
-        names = set(inspect(engine_for(src.url)).get_table_names())
-    except Exception as err:  # a driver error here is a setup problem to show, not a crash
-        return f"Cannot open the database ({type(err).__name__}). Check database.url in the config."
-    missing = [t for t in REQUIRED_TABLES if t not in names]
-    if missing:
-        return "The database has no monitor tables yet (missing: " + ", ".join(missing) + "). Run `monitor init`."
-    return None
-
-
-@_cached
+@cached
 def brands(src: Source) -> pd.DataFrame:
     """Columns id, name, is_own; own brands first, then by name."""
-    return _frame(src, select(B.c.id, B.c.name, B.c.is_own).order_by(B.c.is_own.desc(), B.c.name))
+    return frame(src, select(B.c.id, B.c.name, B.c.is_own).order_by(B.c.is_own.desc(), B.c.name))
 
 
-@_cached
+@cached
 def platforms(src: Source) -> list[str]:
     """The platforms that have mentions, sorted."""
     with engine_for(src.url).connect() as conn:
@@ -135,14 +74,14 @@ def _brand_scope(start: datetime, end: datetime, platforms: tuple[str, ...]) -> 
     return stmt.where(MB.c.created_at >= start, MB.c.created_at < end)
 
 
-@_cached
+@cached
 def brand_totals(src: Source, start: datetime, end: datetime, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per brand with mentions in [start, end): mentions, scored, negative, neutral, positive."""
     stmt = _label_counts(_brand_scope(start, end, platforms)).group_by(MB.c.brand_id)
-    return _frame(src, stmt).fillna(0)
+    return frame(src, stmt).fillna(0)
 
 
-@_cached
+@cached
 def brand_series(
     src: Source,
     start: datetime,
@@ -154,7 +93,7 @@ def brand_series(
 ) -> pd.DataFrame:
     """Counts per time bucket, brand_id, sentiment (and platform): columns bucket, brand_id,
     [platform,] sentiment, mentions; bucket is a naive UTC timestamp."""
-    bucket = bucket_expr(_dialect(src), MB.c.created_at, bucket_seconds).label("bucket")
+    bucket = bucket_expr(dialect(src), MB.c.created_at, bucket_seconds).label("bucket")
     lab = label_expr().label("sentiment")
     stmt = select(bucket, MB.c.brand_id).select_from(MB)
     if platforms or by_platform:
@@ -168,28 +107,28 @@ def brand_series(
     if by_platform:
         keys.insert(2, M.c.platform)
     stmt = stmt.with_only_columns(*keys, func.count().label("mentions")).group_by(*keys)
-    df = _frame(src, stmt)
+    df = frame(src, stmt)
     if not df.empty:
         df["bucket"] = to_timestamps(df["bucket"])
     return df
 
 
-@_cached
+@cached
 def open_work(src: Source) -> pd.DataFrame:
     """Per brand_id: open_escalations (open or acknowledged) and active_alerts (is_open)."""
-    esc = _frame(
+    esc = frame(
         src,
         select(E.c.brand_id, func.count().label("open_escalations"))
         .where(E.c.status.in_(OPEN_ESCALATION))
         .group_by(E.c.brand_id),
     )
-    alerts = _frame(
+    alerts = frame(
         src, select(A.c.brand_id, func.count().label("active_alerts")).where(A.c.is_open).group_by(A.c.brand_id)
     )
     return esc.merge(alerts, on="brand_id", how="outer").fillna(0).astype(int)
 
 
-@_cached
+@cached
 def mention_count(src: Source, f: MentionFilter) -> int:
     """How many mentions match ``f``."""
     stmt = mention_rows(f).order_by(None).with_only_columns(func.count())
@@ -197,14 +136,14 @@ def mention_count(src: Source, f: MentionFilter) -> int:
         return int(conn.execute(stmt).scalar_one())
 
 
-@_cached
+@cached
 def mention_page(src: Source, f: MentionFilter, page: int, page_size: int) -> pd.DataFrame:
     """One page (0-based) of mentions matching ``f``, newest first, with a ``brands`` column."""
-    df = _frame(src, mention_rows(f).limit(page_size).offset(page * page_size))
+    df = frame(src, mention_rows(f).limit(page_size).offset(page * page_size))
     if df.empty:
         df["brands"] = []
         return df
-    names = _frame(
+    names = frame(
         src,
         select(MB.c.mention_id, B.c.name)
         .join(B, B.c.id == MB.c.brand_id)
@@ -221,14 +160,14 @@ def mentions_csv(src: Source, f: MentionFilter) -> IO[bytes]:
         return write_csv(conn, mention_rows(f))
 
 
-@_cached
+@cached
 def mention_detail(src: Source, mention_id: int) -> dict[str, Any] | None:
     """The mention, its model score and any correction, as one dict; None if unknown."""
-    df = _frame(src, mention_select().where(M.c.id == mention_id))
+    df = frame(src, mention_select().where(M.c.id == mention_id))
     return None if df.empty else df.iloc[0].to_dict()
 
 
-@_cached
+@cached
 def escalation_queue(src: Source, statuses: tuple[str, ...], brand_ids: tuple[int, ...] = ()) -> pd.DataFrame:
     """Escalations in ``statuses``, most severe first, then oldest first, with their mention."""
     stmt = (
@@ -245,21 +184,21 @@ def escalation_queue(src: Source, statuses: tuple[str, ...], brand_ids: tuple[in
     )
     if brand_ids:
         stmt = stmt.where(E.c.brand_id.in_(list(brand_ids)))
-    return _frame(src, stmt)
+    return frame(src, stmt)
 
 
-@_cached
+@cached
 def escalation_timings(src: Source, start: datetime, end: datetime) -> dict[str, float | None]:
     """Median and p90 seconds to acknowledge and to resolve, for escalations created in the window.
 
     Keys: ack_median, ack_p90, resolve_median, resolve_p90 (None when nothing to measure), created.
     """
-    d = _dialect(src)
+    d = dialect(src)
     stmt = select(
         seconds_between(d, E.c.acknowledged_at, E.c.created_at).label("ack"),
         seconds_between(d, E.c.resolved_at, E.c.created_at).label("resolve"),
     ).where(E.c.created_at >= start, E.c.created_at < end)
-    df = _frame(src, stmt)
+    df = frame(src, stmt)
     out: dict[str, float | None] = {"created": float(len(df))}
     for col in ("ack", "resolve"):
         values = pd.to_numeric(df[col], errors="coerce").dropna()
@@ -268,7 +207,7 @@ def escalation_timings(src: Source, start: datetime, end: datetime) -> dict[str,
     return out
 
 
-@_cached
+@cached
 def alert_history(src: Source, start: datetime, end: datetime, brand_ids: tuple[int, ...] = ()) -> pd.DataFrame:
     """Alerts whose window overlaps [start, end), newest first, with the brand name and details."""
     stmt = (
@@ -284,28 +223,28 @@ def alert_history(src: Source, start: datetime, end: datetime, brand_ids: tuple[
     )
     if brand_ids:
         stmt = stmt.where(A.c.brand_id.in_(list(brand_ids)))
-    return _frame(src, stmt)
+    return frame(src, stmt)
 
 
-@_cached
+@cached
 def mentions_by_id(src: Source, ids: tuple[int, ...]) -> pd.DataFrame:
     """Mentions with these ids (an alert's top mentions): id, created_at, platform, author, text, url."""
     stmt = select(M.c.id, M.c.created_at, M.c.platform, M.c.author, M.c.text, M.c.url).where(
         M.c.id.in_(list(ids))
     )
-    return _frame(src, stmt.order_by(M.c.created_at.desc()))
+    return frame(src, stmt.order_by(M.c.created_at.desc()))
 
 
-@_cached
+@cached
 def source_health(src: Source) -> pd.DataFrame:
     """One row per collector: name, last_run_at, last_success_at, last_error, last_error_at,
     mentions_collected, runs, paused_until, paused_reason."""
     cols = [SS.c[n] for n in ("name", "last_run_at", "last_success_at", "last_error", "last_error_at",
                               "mentions_collected", "runs", "paused_until", "paused_reason")]
-    return _frame(src, select(*cols).order_by(SS.c.name))
+    return frame(src, select(*cols).order_by(SS.c.name))
 
 
-@_cached
+@cached
 def backlog(src: Source) -> dict[str, Any]:
     """Mentions stored and those without a model score: keys mentions, unscored, oldest_unscored."""
     with engine_for(src.url).connect() as conn:
@@ -318,7 +257,7 @@ def backlog(src: Source) -> dict[str, Any]:
     return {"mentions": int(total), "unscored": int(row[0]), "oldest_unscored": row[1]}
 
 
-@_cached
+@cached
 def model_versions(src: Source) -> pd.DataFrame:
     """Per model_version in the sentiment table: mentions scored, first and last scored_at."""
     stmt = (
@@ -331,17 +270,17 @@ def model_versions(src: Source) -> pd.DataFrame:
         .group_by(S.c.model_version)
         .order_by(func.max(S.c.scored_at).desc())
     )
-    return _frame(src, stmt)
+    return frame(src, stmt)
 
 
-@_cached
+@cached
 def database_size(src: Source) -> int | None:
     """Bytes on disk: the SQLite file plus its -wal and -shm, or pg_database_size; None if unknown."""
     path = sqlite_path(src.url)
     if path is not None:
         files = [Path(f"{path}{suffix}").expanduser() for suffix in ("", "-wal", "-shm")]
         return sum(p.stat().st_size for p in files if p.exists())
-    if _dialect(src) == "postgresql":
+    if dialect(src) == "postgresql":
         with engine_for(src.url).connect() as conn:
             return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
     return None

@@ -1,0 +1,79 @@
+"""The dashboard's connection to the store: one engine per URL, TTL caching, the setup check.
+
+:mod:`dashboard.queries` builds on these; pages use :func:`engine_for` only to hand the
+engine to ``monitor.workflow`` actions, then :func:`clear` so the next read sees the write.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple, ParamSpec, TypeVar
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+
+from monitor.db import make_engine, sqlite_path
+
+P = ParamSpec("P")
+R = TypeVar("R")
+REQUIRED_TABLES = ("brand", "mention", "mention_brand", "sentiment", "escalation", "alert", "source_state")
+
+
+class Source(NamedTuple):
+    """Where to read and for how long a result stays fresh."""
+
+    url: str
+    ttl_seconds: float
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str) -> Engine:
+    """The one engine per database URL for this server process (never creates folders)."""
+    return make_engine(url, create_dirs=False)
+
+
+def cached(fn: Callable[P, R]) -> Callable[P, R]:
+    """``st.cache_data`` with the TTL carried by the call's :class:`Source` argument."""
+    by_ttl: dict[float, Callable[..., Any]] = {}
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        ttl = args[0].ttl_seconds
+        if ttl not in by_ttl:
+            by_ttl[ttl] = st.cache_data(ttl=ttl, show_spinner=False)(fn)
+        return by_ttl[ttl](*args, **kwargs)
+
+    return call  # type: ignore[return-value]
+
+
+def clear() -> None:
+    """Forget cached results (after an action wrote to the database)."""
+    st.cache_data.clear()
+
+
+def frame(src: Source, stmt: Any) -> pd.DataFrame:
+    with engine_for(src.url).connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def dialect(src: Source) -> str:
+    return engine_for(src.url).dialect.name
+
+
+def database_problem(src: Source) -> str | None:
+    """Why the database cannot be shown yet (missing file, no tables), or None when it can."""
+    path = sqlite_path(src.url)
+    if path is not None and not path.expanduser().exists():
+        return f"The database file {path} does not exist yet. Run `monitor init`, then start collecting."
+    try:
+        names = set(inspect(engine_for(src.url)).get_table_names())
+    except Exception as err:  # a driver error here is a setup problem to show, not a crash
+        return f"Cannot open the database ({type(err).__name__}). Check database.url in the config."
+    missing = [t for t in REQUIRED_TABLES if t not in names]
+    if missing:
+        return "The database has no monitor tables yet (missing: " + ", ".join(missing) + "). Run `monitor init`."
+    return None
