@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
-from monitor.db import utcnow
+from monitor.db import Mention, MentionBrand, make_engine, utcnow
 from tests.fixtures_dashboard import APP, HOSTILE_TEXT, seed, write_config
 
 pytestmark = pytest.mark.slow
@@ -42,11 +43,23 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) 
     raise TimeoutError(f"{url} did not become healthy in {timeout}s")
 
 
+def _add_mention(url: str, text: str) -> None:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        now = utcnow()
+        m = Mention(platform="x", native_id="fresh", source="x", text=text, created_at=now)
+        s.add(m)
+        s.flush()
+        s.add(MentionBrand(mention_id=int(m.id or 0), brand_id=1, created_at=now))
+        s.commit()
+    engine.dispose()
+
+
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    """The dashboard over a seeded database, served by `streamlit run`; yields its base URL."""
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The dashboard over a seeded database, served by `streamlit run` refreshing every 2s."""
     data = seed(tmp_path / "monitor.db", utcnow())
-    config = write_config(tmp_path, data.url)
+    config = write_config(tmp_path, data.url, refresh="2s", cache_ttl="1s")
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
@@ -55,7 +68,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", proc)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", data.url
     finally:
         proc.terminate()
         try:
@@ -65,7 +78,10 @@ def served(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_overview_renders_and_hostile_text_stays_inert(served: str, tmp_path: Path) -> None:
+def test_overview_renders_hostile_text_stays_inert_and_data_goes_live(
+    served: tuple[str, str], tmp_path: Path
+) -> None:
+    base, db_url = served
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("no chromium; apt-get install chromium")
@@ -75,7 +91,7 @@ def test_overview_renders_and_hostile_text_stays_inert(served: str, tmp_path: Pa
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(served, timeout=60_000)
+            page.goto(base, timeout=60_000)
             page.get_by_text("Negative share").first.wait_for(timeout=60_000)
             page.get_by_text("Globex (competitor)").wait_for(timeout=30_000)
             page.wait_for_timeout(1500)  # let the sparklines draw
@@ -97,5 +113,15 @@ def test_overview_renders_and_hostile_text_stays_inert(served: str, tmp_path: Pa
             assert page.locator('a[href="http://x"]').count() == 0
             assert page.locator("strong", has_text="markdown").count() == 0
             assert dialogs == []
+
+            search = page.get_by_label("Search text")
+            search.fill("breaking")
+            search.press("Enter")
+            page.get_by_text("No mentions match these filters").wait_for(timeout=30_000)
+            _add_mention(db_url, "breaking: Acme outage reported")
+            # the live fragment picks the new mention up by itself, keeping the search
+            page.get_by_text("breaking: Acme outage reported", exact=True).wait_for(timeout=30_000)
+            assert search.input_value() == "breaking"
+            assert page.get_by_test_id("stMetricValue").first.inner_text() == "1"
         finally:
             browser.close()
