@@ -41,21 +41,44 @@ class Expectation:
     history_days: float
 
 
+KERNEL = ((-1, 0.25), (0, 0.5), (1, 0.25))
+"""Each lagged value is smoothed with its neighbours: four times less noise, peaks kept."""
+
+
 def _lagged(series: np.ndarray, positions: np.ndarray, step: int, count: int) -> np.ndarray:
-    """For each position, the values ``step, 2*step, .., count*step`` buckets before it (NaN if none)."""
+    """For each position, the smoothed values ``step, 2*step, .., count*step`` buckets before it.
+
+    NaN where a lag has no data; neighbours without data are left out of the smoothing.
+    """
     lags = positions[:, None] - step * np.arange(1, count + 1)[None, :]
-    out = np.full(lags.shape, np.nan)
+    total = np.zeros(lags.shape)
+    weight = np.zeros(lags.shape)
+    limit = positions[:, None]
+    for offset, w in KERNEL:
+        idx = lags + offset
+        ok = (idx >= 0) & (idx < limit)
+        vals = np.full(lags.shape, np.nan)
+        vals[ok] = series[idx[ok]]
+        has = ~np.isnan(vals)
+        total[has] += w * vals[has]
+        weight[has] += w
+    centre = np.full(lags.shape, np.nan)
     ok = lags >= 0
-    out[ok] = series[lags[ok]]
-    return out
+    centre[ok] = series[lags[ok]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isnan(centre), np.nan, total / weight)
 
 
 def _reference(series: np.ndarray, positions: np.ndarray, step: int, count: int) -> np.ndarray:
+    """Median (three lags or more) or mean of the smoothed lags; NaN with fewer than two."""
     lagged = _lagged(series, positions, step, count)
-    enough = np.sum(~np.isnan(lagged), axis=1) >= min(2, count)
+    n = np.sum(~np.isnan(lagged), axis=1)
     out = np.full(len(positions), np.nan)
-    if enough.any():
-        out[enough] = np.nanmedian(lagged[enough], axis=1)
+    few, many = (n >= min(2, count)) & (n < 3), n >= 3
+    if few.any():
+        out[few] = np.nanmean(lagged[few], axis=1)
+    if many.any():
+        out[many] = np.nanmedian(lagged[many], axis=1)
     return out
 
 
@@ -90,13 +113,21 @@ def expect(
     last_day = recent[-per_day:]
     y_day, r_day = series[last_day], ref_recent[-per_day:]
     ok = ~np.isnan(y_day) & ~np.isnan(r_day)
+    y_day = np.minimum(y_day, _cap(r_day))  # an unflagged burst must not lift the level
     level = (np.sum(y_day[ok]) + 1.0) / (np.sum(r_day[ok]) + 1.0) if ok.any() else 1.0
     level = float(np.clip(level, *LEVEL_CLIP))
     expected = max(MIN_EXPECTED, ref_now * level)
-    y, mu = series[recent], np.maximum(ref_recent * level, MIN_EXPECTED)
+    mu = np.maximum(ref_recent * level, MIN_EXPECTED)
+    y = np.minimum(series[recent], _cap(mu))
     ok = ~np.isnan(y) & ~np.isnan(mu)
     dispersion = float(np.sum((y[ok] - mu[ok]) ** 2) / np.sum(mu[ok])) if ok.sum() >= per_day else 2.0
     return Expectation(float(expected), float(np.clip(dispersion, 1.0, MAX_DISPERSION)), method, float(span_days))
+
+
+def _cap(mu: np.ndarray) -> np.ndarray:
+    """A generous upper bound for a count with mean ``mu`` (outliers above it are clipped)."""
+    with np.errstate(invalid="ignore"):
+        return mu + 4 * np.sqrt(np.maximum(mu, 0)) + 3
 
 
 def _trailing(history: np.ndarray, per_day: int, span_days: float) -> Expectation:

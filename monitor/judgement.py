@@ -12,6 +12,8 @@ from monitor.baseline import Expectation, expect, share_tail, upper_tail
 from monitor.config import SpikeConfig
 
 PARTIAL_P_FACTOR = 0.1
+SHARE_P_FACTOR = 0.1
+"""The share test has no relative-rise gate to filter chance, so it needs ten times the evidence."""
 """The partial current bucket must be ten times as improbable as a complete one."""
 ELEVATED_P = 0.05
 """A storm stays open while its buckets are this improbable and half the required rise above."""
@@ -70,7 +72,7 @@ def judge(cfg: SpikeConfig, series: np.ndarray, totals: np.ndarray, pos: int, ob
     base_share = neg_sum / tot_sum if tot_sum else 0.0
     p_share = share_tail(observed, total, base_share) if tot_sum else 1.0
     share = observed / total if total else 0.0
-    share_fired = (big_enough and tot_sum > 0 and p_share < p_limit
+    share_fired = (big_enough and tot_sum > 0 and p_share < p_limit * SHARE_P_FACTOR
                    and share - base_share >= cfg.min_negative_share_rise)
     elevated = (p_volume < ELEVATED_P and observed > exp.expected * (1 + cfg.min_relative_rise / 2)) or (
         p_share < ELEVATED_P and share - base_share >= cfg.min_negative_share_rise / 2)

@@ -17,8 +17,9 @@ Each run counts mentions per bucket in SQL, judges every complete bucket not jud
   after its bucket ends.
 
 Which complete bucket each brand was last judged on is kept in ``job_state`` (name
-``spikes:<brand id>``); a bucket that still has unscored mentions waits one bucket for the
-scorer before it is judged anyway.
+``spikes:<brand id>``); the very first run judges the buckets of the last ``cooldown``. A
+bucket that still has unscored mentions waits one bucket for the scorer before it is
+judged anyway.
 """
 
 from __future__ import annotations
@@ -118,9 +119,12 @@ def detect_spikes(engine: Engine, config: Config, *, now: datetime | None = None
             _mask_alerts(session, brand.id, series, first_needed, size)
             state = _state(session, brand.id)
             last = state.cursor.get("last_bucket")
-            todo = range(max(current - MAX_CATCH_UP, (last + 1) if last is not None else current - 1), current)
+            first_run = current - max(1, round(cfg.cooldown / size))  # a storm this recent is still news
+            todo = range(max(current - MAX_CATCH_UP, (last + 1) if last is not None else first_run), current)
             for idx in todo:
                 pos = idx - first_needed
+                if np.isnan(raw_neg[pos]):
+                    continue  # before the brand's first mention
                 if unscored[pos] and idx == current - 1:
                     state.cursor = {"last_bucket": idx - 1}
                     break  # give the scorer one bucket to catch up before judging
