@@ -8,10 +8,11 @@ The entry file calls :func:`load` once per run; pages call :func:`current` for t
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import runpy
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 
 from dashboard import queries
 from dashboard.queries import Source
@@ -177,8 +179,26 @@ def user_name() -> str:
     return (st.session_state.get("user_name") or "").strip()
 
 
-def refresh_every(ctx: Ctx) -> timedelta:
-    return ctx.config.dashboard.refresh
+def live(ctx: Ctx) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Make a page's data section a fragment that reruns every ``dashboard.refresh``.
+
+    Widgets outside it keep their values (they live in session state under their keys). A
+    database that does not answer becomes a message, and the next tick tries again.
+    """
+
+    def wrap(fn: Callable[[], None]) -> Callable[[], None]:
+        @functools.wraps(fn)
+        def guarded() -> None:
+            try:
+                fn()
+            except DBAPIError as err:
+                reason = type(err.orig).__name__ if err.orig is not None else type(err).__name__
+                st.error(f"The database did not answer ({reason}). Retrying every "
+                         f"{ctx.config.dashboard.refresh.total_seconds():.0f}s.")
+
+        return st.fragment(run_every=ctx.config.dashboard.refresh)(guarded)
+
+    return wrap
 
 
 def brand_names(ctx: Ctx) -> dict[int, str]:

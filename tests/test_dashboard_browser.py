@@ -101,7 +101,7 @@ def test_overview_renders_hostile_text_stays_inert_and_data_goes_live(
 
             page.get_by_role("link", name="Mentions").click()
             page.get_by_text("Matching mentions").wait_for(timeout=30_000)
-            page.get_by_text(HOSTILE_TEXT, exact=True).wait_for(timeout=30_000)
+            page.get_by_test_id("stText").get_by_text(HOSTILE_TEXT, exact=True).wait_for(timeout=30_000)
             page.get_by_role("button", name="Save correction").wait_for(timeout=30_000)
             page.wait_for_timeout(1000)
             page.screenshot(path=str(tmp_path / "mentions.png"), full_page=True)
@@ -120,7 +120,7 @@ def test_overview_renders_hostile_text_stays_inert_and_data_goes_live(
             page.get_by_text("No mentions match these filters").wait_for(timeout=30_000)
             _add_mention(db_url, "breaking: Acme outage reported")
             # the live fragment picks the new mention up by itself, keeping the search
-            page.get_by_text("breaking: Acme outage reported", exact=True).wait_for(timeout=30_000)
+            page.get_by_test_id("stText").get_by_text("breaking: Acme outage reported", exact=True).wait_for(timeout=30_000)
             assert search.input_value() == "breaking"
             assert page.get_by_test_id("stMetricValue").first.inner_text() == "1"
         finally:

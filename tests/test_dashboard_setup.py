@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from dashboard import queries
@@ -105,3 +107,14 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path: Path) -> None:
     out = queries.mentions_csv(src, MentionFilter(data.now - timedelta(days=1), data.now + timedelta(minutes=1)))
     rows = list(csv.reader(io.TextIOWrapper(out, "utf-8")))
     assert rows[2][5] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_a_database_that_stops_answering_is_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = seed(tmp_path / "monitor.db", utcnow())
+
+    def locked(*_: object, **__: object) -> None:
+        raise OperationalError("SELECT ...", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(queries, "brand_totals", locked)
+    at = open_app(write_config(tmp_path, data.url), monkeypatch)
+    assert at.error[0].value.startswith("The database did not answer (OperationalError)")

@@ -64,7 +64,7 @@ def _detail(row: pd.Series) -> None:
                                         "text": st.column_config.TextColumn("text", width="large")})
 
 
-@st.fragment(run_every=ui.refresh_every(ctx))
+@ui.live(ctx)
 def body() -> None:
     win = ui.window()
     alerts = queries.alert_history(ctx.src, win.start, win.end)

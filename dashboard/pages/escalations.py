@@ -23,7 +23,7 @@ def _act(escalation_id: int, to: str | None, assignee: str) -> None:
     try:
         if to is None:
             assign(engine, escalation_id, assignee)
-            done = f"Escalation #{escalation_id} assigned to {assignee or 'nobody'}."
+            done = f"Escalation #{escalation_id} assigned to {ui.md_escape(assignee) if assignee else 'nobody'}."
         else:
             transition(engine, escalation_id, to, by=ui.user_name(), assignee=assignee or None)
             done = f"Escalation #{escalation_id} is now {to}."
@@ -58,7 +58,7 @@ def _actions(queue) -> None:
             _act(eid, to, name)
 
 
-@st.fragment(run_every=ui.refresh_every(ctx))
+@ui.live(ctx)
 def body() -> None:
     win = ui.window()
     t = queries.escalation_timings(ctx.src, win.start, win.end)

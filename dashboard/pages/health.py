@@ -12,7 +12,7 @@ ctx = ui.current()
 st.title("Health")
 
 
-@st.fragment(run_every=ui.refresh_every(ctx))
+@ui.live(ctx)
 def body() -> None:
     b = queries.backlog(ctx.src)
     versions = queries.model_versions(ctx.src)

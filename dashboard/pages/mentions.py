@@ -73,7 +73,7 @@ def _correction_panel(page) -> None:
         st.rerun()
 
 
-@st.fragment(run_every=ui.refresh_every(ctx))
+@ui.live(ctx)
 def body() -> None:
     f = _filter()
     total = queries.mention_count(ctx.src, f)

@@ -39,7 +39,7 @@ def _sparks(series: pd.DataFrame, buckets: pd.DatetimeIndex) -> dict[int, pd.Dat
 def _brand_card(name: str, is_own: bool, cur: pd.Series, prev: pd.Series, work: pd.Series,
                 spark: pd.DataFrame | None) -> None:
     with st.container(border=True):
-        st.subheader(name if is_own else f"{name} (competitor)", anchor=False)
+        st.subheader(ui.md_escape(name) + ("" if is_own else " (competitor)"), anchor=False)
         mentions, prev_mentions = int(cur["mentions"]), int(prev["mentions"])
         neg = cur["negative"] / cur["scored"] if cur["scored"] else None
         prev_neg = prev["negative"] / prev["scored"] if prev["scored"] else None
@@ -63,11 +63,11 @@ def _brand_card(name: str, is_own: bool, cur: pd.Series, prev: pd.Series, work: 
         f.metric("Scored", f"{int(cur['scored']):,}")
 
 
-@st.fragment(run_every=ui.refresh_every(ctx))
+@ui.live(ctx)
 def body() -> None:
     win, plats = ui.window(), ui.selected_platforms()
     st.caption(f"{win.label} ({win.start:%Y-%m-%d %H:%M} to {win.end:%Y-%m-%d %H:%M} UTC)"
-               + (f" · {', '.join(plats)}" if plats else ""))
+               + (f" · {ui.md_escape(', '.join(plats))}" if plats else ""))
     brands = queries.brands(ctx.src)
     if brands.empty:
         st.info("No brands in the database yet. Run `monitor init` and let the collectors run.")

@@ -17,11 +17,11 @@ brand = st.selectbox("Brand", [b.name for b in own], key="sov_brand", persist_st
 chosen = ctx.config.brand(brand)
 
 
-@st.fragment(run_every=ui.refresh_every(ctx))
+@ui.live(ctx)
 def body() -> None:
     win, plats = ui.window(), ui.selected_platforms()
-    st.caption(f"{chosen.name} vs {', '.join(chosen.competitors)} · {win.label}"
-               + (f" · {', '.join(plats)}" if plats else ""))
+    st.caption(f"{ui.md_escape(chosen.name)} vs {ui.md_escape(', '.join(chosen.competitors))} · {win.label}"
+               + (f" · {ui.md_escape(', '.join(plats))}" if plats else ""))
     ids = {name.lower(): i for i, name in ui.brand_names(ctx).items()}
     group = [chosen.name, *chosen.competitors]
     totals = queries.brand_totals(ctx.src, win.start, win.end, plats).set_index("brand_id")

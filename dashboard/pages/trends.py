@@ -27,12 +27,12 @@ def _net(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.dropna().reset_index()
 
 
-@st.fragment(run_every=ui.refresh_every(ctx))
+@ui.live(ctx)
 def body() -> None:
     win, plats = ui.window(), ui.selected_platforms()
     bucket = win.bucket_seconds
-    st.caption(f"{names[brand_id]} · {win.label} · one bar per {BUCKET_LABEL[bucket]} (UTC)"
-               + (f" · {', '.join(plats)}" if plats else ""))
+    st.caption(f"{ui.md_escape(names[brand_id])} · {win.label} · one bar per {BUCKET_LABEL[bucket]} (UTC)"
+               + (f" · {ui.md_escape(', '.join(plats))}" if plats else ""))
     df = queries.brand_series(ctx.src, win.start, win.end, bucket, plats, (brand_id,), True)
     alerts = queries.alert_history(ctx.src, win.start, win.end, (brand_id,))
     if df.empty:
