@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -60,6 +60,19 @@ def test_overview_platform_and_window_change_the_counts(dash_seed: Seed, monkeyp
     day = [dash_seed.count(dash_seed.now - timedelta(hours=24), brand=b) for b in BRAND_ORDER]
     assert metrics(at, "Mentions") == [str(n) for n in day]
     assert day[0] < week(dash_seed, brand="Acme")
+
+
+def test_custom_dates_choose_the_window(dash_seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_app(dash_seed.config, monkeypatch)
+    at.segmented_control(key="window").set_value("Custom").run()
+    first, last = (dash_seed.now - timedelta(days=4)).date(), (dash_seed.now - timedelta(days=3)).date()
+    at.date_input(key="custom_dates").set_value((first, last)).run()
+    start = datetime.combine(first, time())
+    end = start + timedelta(days=2)
+    expected = [sum(1 for m in dash_seed.mentions if b in m.brands and start <= m.created_at < end)
+                for b in BRAND_ORDER]
+    assert metrics(at, "Mentions") == [str(n) for n in expected]
+    assert f"{first} to {last}" in at.caption[0].value
 
 
 def test_mentions_filters_change_the_count(dash_seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,6 +141,10 @@ def test_acknowledge_and_assign_persist(dash_rw_seed: Seed, monkeypatch: pytest.
     queue = table(at, "assignee")
     assert list(queue["severity"]) == sorted(queue["severity"], reverse=True)
     assert set(queue["status"]) == {"open", "acknowledged"}
+    other = dash_rw_seed.escalation_ids["open"][1]
+    at.selectbox(key="e_selected").set_value(other).run()
+    at.text_input(key=f"e_assignee_{other}").set_value("kim").run()
+    at.button(key="e_assign").click().run()
     eid = dash_rw_seed.escalation_ids["open"][0]
     at.selectbox(key="e_selected").set_value(eid).run()
     at.text_input(key=f"e_assignee_{eid}").set_value("sam").run()
@@ -135,8 +152,10 @@ def test_acknowledge_and_assign_persist(dash_rw_seed: Seed, monkeypatch: pytest.
     assert not at.exception and not at.error
     with Session(make_engine(dash_rw_seed.url)) as s:
         esc = s.get(Escalation, eid)
+        assigned = s.get(Escalation, other)
     assert esc is not None and esc.status == "acknowledged"
     assert esc.acknowledged_at is not None and esc.assignee == "sam"
+    assert assigned is not None and assigned.assignee == "kim" and assigned.status == "open"
     at.selectbox(key="e_selected").set_value(eid).run()
     at.button(key="e_resolved").click().run()
     with Session(make_engine(dash_rw_seed.url)) as s:
