@@ -6,9 +6,10 @@ past alert windows, so a storm never raises its own expectation).
 
 The expected value comes from the best method the history allows:
 
-* ``hour-of-week`` (at least ``seasonal_min_days`` of history): the median of the same bucket
-  in each of the past weeks, times the recent level (the last day's counts over what the
-  same weekly medians predicted for it, clipped to 0.5-2), so a slow trend is followed;
+* ``hour-of-week`` (at least ``seasonal_min_days`` of history): the same bucket in each of
+  the past weeks (each smoothed with its neighbours, then a winsorised mean across weeks),
+  times the recent level (the last two days' counts over what the same method predicted
+  for them, outliers capped, clipped to 0.5-2), so a slow trend is followed;
 * ``hour-of-day`` (two days or more): the same with daily lags;
 * ``trailing-median`` (one day or more): the median of the last day, with the spread (MAD).
 
@@ -28,6 +29,9 @@ from scipy import stats
 MIN_EXPECTED = 0.25
 """Floor for the expected count, so a bucket that is usually empty is not infinitely surprising."""
 LEVEL_CLIP = (0.5, 2.0)
+LEVEL_DAYS = 2
+LEVEL_PRIOR = 5.0
+"""Pseudo-count that pulls a level measured on few mentions towards 1."""
 MAX_DISPERSION = 8.0
 
 
@@ -70,15 +74,15 @@ def _lagged(series: np.ndarray, positions: np.ndarray, step: int, count: int) ->
 
 
 def _reference(series: np.ndarray, positions: np.ndarray, step: int, count: int) -> np.ndarray:
-    """Median (three lags or more) or mean of the smoothed lags; NaN with fewer than two."""
+    """Winsorised mean of the smoothed lags (each capped near their median); NaN with fewer than two."""
     lagged = _lagged(series, positions, step, count)
     n = np.sum(~np.isnan(lagged), axis=1)
     out = np.full(len(positions), np.nan)
-    few, many = (n >= min(2, count)) & (n < 3), n >= 3
-    if few.any():
-        out[few] = np.nanmean(lagged[few], axis=1)
-    if many.any():
-        out[many] = np.nanmedian(lagged[many], axis=1)
+    ok = n >= min(2, count)
+    if ok.any():
+        rows = lagged[ok]
+        capped = np.minimum(rows, _cap(np.nanmedian(rows, axis=1))[:, None])
+        out[ok] = np.nanmean(capped, axis=1)
     return out
 
 
@@ -110,11 +114,10 @@ def expect(
     ref_now = _reference(series, np.array([pos]), step, count)[0]
     if math.isnan(ref_now):
         return _trailing(history, per_day, span_days)
-    last_day = recent[-per_day:]
-    y_day, r_day = series[last_day], ref_recent[-per_day:]
+    y_day, r_day = series[recent[-LEVEL_DAYS * per_day:]], ref_recent[-LEVEL_DAYS * per_day:]
     ok = ~np.isnan(y_day) & ~np.isnan(r_day)
     y_day = np.minimum(y_day, _cap(r_day))  # an unflagged burst must not lift the level
-    level = (np.sum(y_day[ok]) + 1.0) / (np.sum(r_day[ok]) + 1.0) if ok.any() else 1.0
+    level = (np.sum(y_day[ok]) + LEVEL_PRIOR) / (np.sum(r_day[ok]) + LEVEL_PRIOR) if ok.any() else 1.0
     level = float(np.clip(level, *LEVEL_CLIP))
     expected = max(MIN_EXPECTED, ref_now * level)
     mu = np.maximum(ref_recent * level, MIN_EXPECTED)
