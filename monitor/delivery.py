@@ -63,6 +63,13 @@ class DeliveryReport:
     """Where the .eml files went when no SMTP server is configured."""
     files: list[Path] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        where = f" (written to {self.outbox_dir})" if self.outbox_dir is not None and self.sent else ""
+        failed = "; ".join(f"#{i}: {e}" for i, e in self.failed.items())
+        return (f"{len(self.sent)} sent{where}, {len(self.failed)} failed"
+                + (f" ({failed})" if failed else "") + (f", {len(self.skipped)} taken by another sender"
+                                                         if self.skipped else ""))
+
 
 def backoff(attempts: int) -> timedelta:
     """Wait before the next try after ``attempts`` failed tries: 1 min doubling, capped at 1 hour."""

@@ -26,6 +26,11 @@ class DetectReport:
     def alerts(self) -> list[Alert]:
         return [*self.new_alerts, *self.updated_alerts]
 
+    def __str__(self) -> str:
+        closed = sum(1 for a in self.updated_alerts if not a.is_open)
+        return (f"{self.new_escalations} new escalation(s), {len(self.new_alerts)} new alert(s), "
+                f"{len(self.updated_alerts) - closed} updated, {closed} closed")
+
 
 def run_detection(engine: Engine, config: Config, *, now: datetime | None = None) -> DetectReport:
     """Flag escalations, then detect spikes, both as of ``now``; returns a :class:`DetectReport`.

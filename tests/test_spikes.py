@@ -19,6 +19,7 @@ from sqlmodel import select
 from monitor.baseline import expect, upper_tail
 from monitor.config import Config
 from monitor.db import Alert, Mention, MentionBrand, session_scope
+from monitor.detect import run_detection
 from monitor.spikes import bucket_counts, bucket_index, detect_spikes
 from tests.fixtures_alerts import (
     T0,
@@ -187,3 +188,14 @@ def test_new_brand_needs_a_day_before_it_can_alert(engine: Engine, cfg: Config) 
     for i in range(30):
         add_mention(engine, brand, "acme outage", created_at=T0 + timedelta(minutes=i))
     assert run(engine, cfg, T0 + timedelta(hours=1), T0 + timedelta(hours=3)) == {}
+
+
+def test_run_detection_flags_escalations_then_spikes(engine: Engine, cfg: Config) -> None:
+    brand = history(engine)
+    spike = DAY21 + timedelta(hours=13)
+    plant(engine, brand, spike, 25, text="@acme refund now", spread=timedelta(minutes=50), reach=20_000)
+    report = run_detection(engine, cfg, now=spike + timedelta(hours=1, minutes=1))
+    assert report.new_escalations == 25 and len(report.new_alerts) == 1 and report.updated_alerts == []
+    assert str(report) == "25 new escalation(s), 1 new alert(s), 0 updated, 0 closed"
+    later = run_detection(engine, cfg, now=spike + timedelta(hours=2, minutes=1))
+    assert later.new_alerts == [] and str(later).endswith("0 updated, 1 closed")
