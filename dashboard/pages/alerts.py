@@ -88,6 +88,8 @@ def body() -> None:
             "p_value": st.column_config.NumberColumn("p-value", format="%.2e"),
             "is_open": "open",
             "delivery_status": "delivery",
+            "last_error": st.column_config.TextColumn("last error", width="medium"),
+            "sent_at": st.column_config.DatetimeColumn("sent (UTC)", format="YYYY-MM-DD HH:mm"),
         },
     )
     ids = [int(i) for i in alerts["id"]]

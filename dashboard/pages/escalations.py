@@ -49,13 +49,14 @@ def _actions(queue) -> None:
         if url := ui.safe_url(row["url"]):
             st.link_button("Open original", url, icon=":material/open_in_new:")
     name = st.text_input("Assignee", value=row["assignee"] or ui.user_name(), key=f"e_assignee_{eid}")
-    cols = st.columns(len(ACTIONS) + 1)
-    if cols[0].button("Assign", key="e_assign"):
-        _act(eid, None, name)
-    for col, (label, to) in zip(cols[1:], ACTIONS, strict=True):
-        if col.button(label, key=f"e_{to}", type="primary" if to == "acknowledged" else "secondary",
-                      disabled=row["status"] == to):
-            _act(eid, to, name)
+    with st.container(horizontal=True):
+        if st.button("Assign", key="e_assign", icon=":material/person:"):
+            _act(eid, None, name)
+        for label, to in ACTIONS:
+            primary = to == "acknowledged" and row["status"] == "open"
+            if st.button(label, key=f"e_{to}", type="primary" if primary else "secondary",
+                         disabled=row["status"] == to or (to == "open" and row["status"] == "open")):
+                _act(eid, to, name)
 
 
 @ui.live(ctx)
@@ -78,6 +79,7 @@ def body() -> None:
     view = queue.assign(
         age=[ui.fmt_duration((now - c).total_seconds()) for c in queue["created_at"]],
         reasons=queue["reasons"].map(lambda r: ", ".join(r or [])),
+        assignee=queue["assignee"].fillna(""),
         url=queue["url"].map(ui.safe_url),
     )
     st.dataframe(

@@ -42,14 +42,21 @@ def body() -> None:
             view[["name", "status", "since_run", "last_run_at", "last_success_at", "mentions_collected", "runs",
                   "last_error", "last_error_at", "paused_reason", "paused_until"]],
             hide_index=True, key="h_sources",
-            column_config={"since_run": "last run", "last_run_at": "last run at (UTC)",
-                           "last_error": st.column_config.TextColumn("last error", width="large")},
+            column_config={
+                "name": "collector", "since_run": "last run", "last_run_at": "last run at (UTC)",
+                "last_success_at": "last success (UTC)", "mentions_collected": "mentions collected",
+                "last_error": st.column_config.TextColumn("last error", width="large"),
+                "last_error_at": "error at (UTC)", "paused_reason": "paused because",
+                "paused_until": "paused until",
+            },
         )
     st.subheader("Model versions in the sentiment table", anchor=False)
     if versions.empty:
         st.info("Nothing scored yet.")
     else:
-        st.dataframe(versions, hide_index=True, key="h_models")
+        st.dataframe(versions, hide_index=True, key="h_models", column_config={
+            "model_version": "model version", "mentions": "mentions scored",
+            "first_scored": "first scored (UTC)", "last_scored": "last scored (UTC)"})
     url = make_url(ctx.src.url)
     st.caption(f"Database: {url.get_backend_name()} {ui.md_escape(url.database or '')} · config "
                f"{ui.md_escape(ctx.config_path)} · cache {ctx.src.ttl_seconds:.0f}s · refresh "
