@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, case, cast, func
+from sqlalchemy import BigInteger, Integer, case, cast, extract, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -58,7 +58,7 @@ def bucket_start(index: int, size: timedelta) -> datetime:
 def _bucket_expr(engine: Engine, seconds: int) -> Any:
     if engine.dialect.name == "sqlite":
         return cast(func.strftime("%s", MentionBrand.created_at), Integer) // seconds
-    return cast(func.floor(func.extract("epoch", MentionBrand.created_at) / seconds), BigInteger)
+    return cast(func.floor(extract("epoch", MentionBrand.created_at) / seconds), BigInteger)
 
 
 def bucket_counts(engine: Engine, session: Session, start: datetime, end: datetime,
