@@ -78,7 +78,7 @@ def _brand_scope(start: datetime, end: datetime, platforms: tuple[str, ...]) -> 
 def brand_totals(src: Source, start: datetime, end: datetime, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per brand with mentions in [start, end): mentions, scored, negative, neutral, positive."""
     stmt = _label_counts(_brand_scope(start, end, platforms)).group_by(MB.c.brand_id)
-    return frame(src, stmt).fillna(0)
+    return frame(src, stmt).fillna(0).astype(int)  # PostgreSQL sums are Decimals
 
 
 @cached

@@ -78,9 +78,10 @@ def _mention(i: int, created: datetime, text: str, platform: str) -> Mention:
                    created_at=created, collected_at=created + timedelta(minutes=1))
 
 
-def seed(path: Path, now: datetime) -> Seed:
-    """Create the tables in a new SQLite file at ``path`` and fill them; returns the :class:`Seed`."""
-    url = f"sqlite:///{path}"
+def seed(target: Path | str, now: datetime) -> Seed:
+    """Create the tables in a new SQLite file at ``target`` (or an empty database at that URL)
+    and fill them; returns the :class:`Seed`."""
+    url = target if isinstance(target, str) else f"sqlite:///{target}"
     engine = make_engine(url)
     SQLModel.metadata.create_all(engine)
     out = Seed(url=url, now=now)
