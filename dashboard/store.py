@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from monitor.db import make_engine, sqlite_path
 
@@ -65,14 +66,23 @@ def dialect(src: Source) -> str:
 
 
 def database_problem(src: Source) -> str | None:
-    """Why the database cannot be shown yet (missing file, no tables), or None when it can."""
-    path = sqlite_path(src.url)
-    if path is not None and not path.expanduser().exists():
-        return f"The database file {path} does not exist yet. Run `monitor init`, then start collecting."
+    """Why the database cannot be shown yet (missing file or driver, no server, no tables), or None.
+
+    The text never repeats the URL, which may hold a password.
+    """
     try:
+        path = sqlite_path(src.url)
+        if path is not None and not path.expanduser().exists():
+            return f"The database file {path} does not exist yet. Run `monitor init`, then start collecting."
         names = set(inspect(engine_for(src.url)).get_table_names())
-    except Exception as err:  # a driver error here is a setup problem to show, not a crash
-        return f"Cannot open the database ({type(err).__name__}). Check database.url in the config."
+    except ArgumentError:
+        return "database.url in the config is not a URL SQLAlchemy can use; check its form and driver name."
+    except ImportError as err:
+        return (f"The database driver is not installed (no module {err.name!r}): install it, or name an "
+                "installed driver in database.url, e.g. postgresql+psycopg2://.")
+    except DBAPIError as err:
+        reason = type(err.orig).__name__ if err.orig is not None else type(err).__name__
+        return f"Cannot connect to the database ({reason}). Is the server up and database.url right?"
     missing = [t for t in REQUIRED_TABLES if t not in names]
     if missing:
         return "The database has no monitor tables yet (missing: " + ", ".join(missing) + "). Run `monitor init`."

@@ -118,3 +118,19 @@ def test_a_database_that_stops_answering_is_a_message(tmp_path: Path, monkeypatc
     monkeypatch.setattr(queries, "brand_totals", locked)
     at = open_app(write_config(tmp_path, data.url), monkeypatch)
     assert at.error[0].value.startswith("The database did not answer (OperationalError)")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql+psycopg2://monitor:s3cret-pw@127.0.0.1:1/monitor", "Cannot connect to the database"),
+        ("postgresql+nodriver://monitor:s3cret-pw@127.0.0.1:1/monitor", "not a URL SQLAlchemy can use"),
+    ],
+)
+def test_unreachable_database_is_explained_without_the_password(
+    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_app(write_config(tmp_path, url), monkeypatch)
+    assert expected in at.info[0].value
+    shown = " ".join(str(getattr(e, "value", "")) for e in [*at.main, *at.sidebar])
+    assert "s3cret-pw" not in shown
