@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import queries, ui
@@ -35,12 +36,10 @@ def _act(escalation_id: int, to: str | None, assignee: str) -> None:
     st.rerun()
 
 
-def _actions(queue) -> None:
+def _actions(queue: pd.DataFrame) -> None:
     st.subheader("Act on an escalation", anchor=False)
-    ids = [int(i) for i in queue["id"]]
-    eid = st.selectbox("Escalation", ids, key="e_selected",
-                       format_func=lambda i: f"#{i} · severity {queue.loc[queue['id'] == i, 'severity'].iloc[0]}"
-                       f" · {queue.loc[queue['id'] == i, 'status'].iloc[0]}")
+    labels = {int(r.id): f"#{r.id} · severity {r.severity} · {r.status} · {r.brand}" for r in queue.itertuples()}
+    eid = st.selectbox("Escalation", list(labels), key="e_selected", format_func=labels.get)
     row = queue.loc[queue["id"] == eid].iloc[0]
     with st.container(border=True):
         st.caption(f"{ui.md_escape(row['brand'])} · {ui.md_escape(row['platform'])} · "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import queries, ui
@@ -32,12 +33,11 @@ def _filter() -> MentionFilter:
                          tuple(s.get("m_labels") or ()), s.get("m_search") or "", bool(s.get("m_escalated")))
 
 
-def _correction_panel(page) -> None:
+def _correction_panel(page: pd.DataFrame) -> None:
     st.subheader("Inspect and correct", anchor=False)
-    ids = [int(i) for i in page["id"]]
-    mid = st.selectbox("Mention", ids, key="m_selected",
-                       format_func=lambda i: f"#{i} · {page.loc[page['id'] == i, 'created_at'].iloc[0]:%Y-%m-%d %H:%M}"
-                       f" · {page.loc[page['id'] == i, 'platform'].iloc[0]}")
+    labels = {int(r.id): f"#{r.id} · {r.created_at:%Y-%m-%d %H:%M} · {r.platform} · {r.sentiment}"
+              for r in page.itertuples()}
+    mid = st.selectbox("Mention", list(labels), key="m_selected", format_func=labels.get)
     row = queries.mention_detail(ctx.src, mid)
     if row is None:
         st.warning("That mention no longer exists.")
@@ -51,11 +51,16 @@ def _correction_panel(page) -> None:
         if url := ui.safe_url(row["url"]):
             st.link_button("Open original", url, icon=":material/open_in_new:")
         m1, m2, m3 = st.columns(3)
-        m1.metric("Model label", ui.label_format(row["model_label"]))
-        if row["model_label"] is not None and not isinstance(row["model_label"], float):
+        scored = isinstance(row["model_label"], str)
+        m1.metric("Model label", ui.label_format(row["model_label"]),
+                  help=f"model {row['model_version']}" if scored else "not scored yet")
+        if scored:
             m2.metric("Model p(neg / neu / pos)",
                       f"{row['p_negative']:.2f} / {row['p_neutral']:.2f} / {row['p_positive']:.2f}")
-        m3.metric("Correction", ui.label_format(row["corrected_label"]))
+        corrected = isinstance(row["corrected_label"], str)
+        m3.metric("Correction", ui.label_format(row["corrected_label"]),
+                  help=f"by {row['corrected_by'] or 'someone'} at {row['corrected_at']:%Y-%m-%d %H:%M} UTC"
+                  if corrected else "a person's label counts over the model's in every number")
     x, y = st.columns([3, 1], vertical_alignment="bottom")
     x.segmented_control("Correct to", list(ui.LABELS), key="m_correct_to")
     if y.button("Save correction", key="m_save", type="primary"):
