@@ -8,9 +8,10 @@ sees it. Aggregations GROUP BY in SQL; only aggregated rows or one page of menti
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import case, func, select, text
@@ -40,6 +41,7 @@ from dashboard.store import database_problem as database_problem
 from monitor.db import sqlite_path
 
 OPEN_ESCALATION = ("open", "acknowledged")
+EXPORT_LIMIT = 250_000  # Streamlit holds a download in memory: keep an export bounded
 
 
 @cached
@@ -154,10 +156,10 @@ def mention_page(src: Source, f: MentionFilter, page: int, page_size: int) -> pd
     return df
 
 
-def mentions_csv(src: Source, f: MentionFilter) -> IO[bytes]:
-    """Every mention matching ``f`` as CSV, streamed from the database (not cached)."""
+def mentions_csv(src: Source, f: MentionFilter, limit: int = EXPORT_LIMIT) -> io.BytesIO:
+    """The newest ``limit`` mentions matching ``f`` as CSV, streamed from the database (not cached)."""
     with engine_for(src.url).connect() as conn:
-        return write_csv(conn, mention_rows(f))
+        return write_csv(conn, mention_rows(f).limit(limit))
 
 
 @cached

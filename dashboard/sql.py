@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from datetime import datetime
-from typing import IO, Any, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import pandas as pd
 from sqlalchemy import (
@@ -42,7 +41,6 @@ B = cast(Table, Brand.__table__)
 SS = cast(Table, SourceState.__table__)
 
 UNSCORED = "unscored"
-CSV_SPOOL_BYTES = 8 * 1024 * 1024
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -159,9 +157,12 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def write_csv(conn: Connection, stmt: Select[Any], batch: int = 1000) -> IO[bytes]:
-    """Stream ``stmt``'s rows into a spooled temporary file as UTF-8 CSV; returns it rewound."""
-    out = tempfile.SpooledTemporaryFile(max_size=CSV_SPOOL_BYTES, mode="w+b")  # noqa: SIM115 - returned open
+def write_csv(conn: Connection, stmt: Select[Any], batch: int = 1000) -> io.BytesIO:
+    """``stmt``'s rows as UTF-8 CSV, fetched from a server-side cursor ``batch`` rows at a time.
+
+    Rows go straight from the cursor into the CSV buffer (no DataFrame); returns it rewound.
+    """
+    out = io.BytesIO()
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text)
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)

@@ -114,6 +114,12 @@ def test_overview_renders_hostile_text_stays_inert_and_data_goes_live(
             assert page.locator("strong", has_text="markdown").count() == 0
             assert dialogs == []
 
+            with page.expect_download(timeout=30_000) as download:
+                page.get_by_role("button", name="Export CSV").click()
+            exported = Path(download.value.path()).read_text(encoding="utf-8")
+            assert exported.startswith("id,created_at,platform")
+            assert exported.count("https://example.com/") == 361  # the whole filtered set, not a page
+
             search = page.get_by_label("Search text")
             search.fill("breaking")
             search.press("Enter")

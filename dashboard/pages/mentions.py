@@ -92,6 +92,8 @@ def body() -> None:
         file_name=f"mentions-{utcnow():%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
         icon=":material/download:", disabled=total == 0,
     )
+    if total > queries.EXPORT_LIMIT:
+        right.caption(f"exports the newest {queries.EXPORT_LIMIT:,}")
     page = queries.mention_page(ctx.src, f, min(int(page_no), pages) - 1, size)
     if page.empty:
         st.info("No mentions match these filters in the window.")
