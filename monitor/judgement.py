@@ -14,6 +14,9 @@ from monitor.config import SpikeConfig
 PARTIAL_P_FACTOR = 0.1
 SHARE_P_FACTOR = 0.1
 """The share test has no relative-rise gate to filter chance, so it needs ten times the evidence."""
+SHARE_MIN_TOTAL_FACTOR = 2
+"""The share is only judged on buckets with at least twice ``min_count`` scored mentions:
+11 negative of 12 is a chance event that a brand with a dozen mentions an hour sees yearly."""
 """The partial current bucket must be ten times as improbable as a complete one."""
 ELEVATED_P = 0.05
 """A storm stays open while its buckets are this improbable and half the required rise above."""
@@ -72,8 +75,8 @@ def judge(cfg: SpikeConfig, series: np.ndarray, totals: np.ndarray, pos: int, ob
     base_share = neg_sum / tot_sum if tot_sum else 0.0
     p_share = share_tail(observed, total, base_share) if tot_sum else 1.0
     share = observed / total if total else 0.0
-    share_fired = (big_enough and tot_sum > 0 and p_share < p_limit * SHARE_P_FACTOR
-                   and share - base_share >= cfg.min_negative_share_rise)
+    share_fired = (big_enough and total >= SHARE_MIN_TOTAL_FACTOR * cfg.min_count and tot_sum > 0
+                   and p_share < p_limit * SHARE_P_FACTOR and share - base_share >= cfg.min_negative_share_rise)
     elevated = (p_volume < ELEVATED_P and observed > exp.expected * (1 + cfg.min_relative_rise / 2)) or (
         p_share < ELEVATED_P and share - base_share >= cfg.min_negative_share_rise / 2)
     end = start + (cfg.bucket * fraction if partial else cfg.bucket)
