@@ -277,3 +277,15 @@ def test_no_recipients_with_smtp_is_a_visible_failure(engine: Engine, port: int,
     alert_id = make_alert(engine, add_brand(engine))
     report = send_pending(engine, cfg, {}, now=NOW)
     assert "alerts.recipients is empty" in report.failed[alert_id]
+
+
+def test_share_alert_reads_as_a_share(engine: Engine, tmp_path: Path) -> None:
+    alert_id = make_alert(engine, add_brand(engine), kind="negative_share", observed=0.8, expected=0.33,
+                          severity=2, is_open=False, closed_at=NOW)
+    report = send_pending(engine, make_config(alerts={"outbox_dir": str(tmp_path / "o")}), {}, now=NOW)
+    msg = email.message_from_bytes(report.files[0].read_bytes(), policy=default_policy)
+    assert isinstance(msg, EmailMessage)
+    assert msg["Subject"] == ("[Acme] Negative spike: negative share 80% vs 33% usual (25 negative of 28) "
+                              "· severity 2/4 (medium)")
+    assert "(over)" in bodies(msg)[0] and str(report) == f"1 sent (written to {tmp_path / 'o'}), 0 failed"
+    assert alert_id == report.sent[0]
