@@ -172,7 +172,7 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
             .join(MentionBrand, col(MentionBrand.mention_id) == col(Mention.id))
             .join(Sentiment, col(Sentiment.mention_id) == col(Mention.id))
             .outerjoin(Correction, col(Correction.mention_id) == col(Mention.id))
-            .where(col(Mention.created_at) >= oldest, col(Mention.created_at) <= now)
+            .where(col(Mention.created_at) >= oldest)
             .where(col(Sentiment.p_negative) >= _lowest_threshold(config))
             .order_by(col(Sentiment.scored_at), col(Mention.id))
         )
