@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import email
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -289,3 +292,50 @@ def test_share_alert_reads_as_a_share(engine: Engine, tmp_path: Path) -> None:
                               "· severity 2/4 (medium)")
     assert "(over)" in bodies(msg)[0] and str(report) == f"1 sent (written to {tmp_path / 'o'}), 0 failed"
     assert alert_id == report.sent[0]
+
+
+@pytest.fixture
+def server_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A self-signed certificate for 127.0.0.1 that the client trusts (via SSL_CERT_FILE)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_starttls_and_ssl_verify_the_server_and_deliver(
+    engine: Engine, port: int, tmp_path: Path, server_tls: ssl.SSLContext, security: str
+) -> None:
+    inbox = Inbox()
+    tls = {"tls_context": server_tls, "require_starttls": True} if security == "starttls" else {
+        "ssl_context": server_tls}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **tls)
+    controller.start()
+    try:
+        alert_id = make_alert(engine, add_brand(engine))
+        report = send_pending(engine, smtp_config(port, tmp_path, security=security), {}, now=NOW)
+    finally:
+        controller.stop()
+    assert report.sent == [alert_id] and len(inbox.messages) == 1
+
+
+def test_an_untrusted_certificate_is_a_visible_failure(
+    engine: Engine, port: int, tmp_path: Path, server_tls: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_tls)
+    controller.start()
+    try:
+        alert_id = make_alert(engine, add_brand(engine))
+        report = send_pending(engine, smtp_config(port, tmp_path, security="starttls"), {}, now=NOW)
+    finally:
+        controller.stop()
+    assert "SSLCertVerificationError" in report.failed[alert_id] and inbox.messages == []
