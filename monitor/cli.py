@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -161,10 +159,7 @@ def collect(ctx: Ctx, source: str | None, dry_run: bool) -> None:
     failed = False
     for name in names:
         try:
-            if dry_run:
-                report = collect_source(app, name, dry_run=True)
-            else:
-                report = jobs.collect(app, name, force=True)
+            report = collect_source(app, name, dry_run=True) if dry_run else jobs.collect(app, name, force=True)
         except UnknownSource as err:
             raise click.BadParameter(str(err), param_hint="SOURCE") from None
         if dry_run:
@@ -261,13 +256,11 @@ def status(ctx: Ctx, as_json: bool) -> None:
 @pass_ctx
 def dashboard(ctx: Ctx, port: int, address: str) -> None:
     """Start the Streamlit dashboard."""
+    from dashboard.launch import serve
+
     ctx.app  # validate config before starting the server  # noqa: B018
-    app_file = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-           "--server.address", address, "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--", "--config", str(Path(ctx.config_path).resolve())]
     click.echo(f"dashboard: http://{address}:{port}")
-    raise SystemExit(subprocess.call(cmd, env={**os.environ}))
+    raise SystemExit(serve(Path(ctx.config_path), port=port, address=address))
 
 
 def _register_optional() -> None:

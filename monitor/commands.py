@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -36,14 +34,9 @@ def demo(workspace: Path, port: int, no_dashboard: bool) -> None:
     if no_dashboard:
         return
     console.print(f"demo: dashboard at http://127.0.0.1:{port}  (Ctrl-C stops it)")
-    app_file = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--", "--config", str(result.config_path)]
-    try:
-        raise SystemExit(subprocess.call(cmd))
-    except KeyboardInterrupt:
-        raise SystemExit(0) from None
+    from dashboard.launch import serve
+
+    raise SystemExit(serve(result.config_path, port=port))
 
 
 @click.command()

@@ -63,6 +63,7 @@ class Mention(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "native_id", name="uq_mention_platform_native_id"),
         Index("ix_mention_created_at", "created_at"),
+        Index("ix_mention_platform_created", "platform", "created_at"),
         Index("ix_mention_conversation", "platform", "conversation_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -106,7 +107,7 @@ class Sentiment(SQLModel, table=True):
     p_negative: float
     p_neutral: float
     p_positive: float
-    model_version: str = Field(max_length=128)
+    model_version: str = Field(max_length=128, index=True)
     scored_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
@@ -123,6 +124,7 @@ class Escalation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("brand_id", "conversation_key", name="uq_escalation_conversation"),
         Index("ix_escalation_status_severity", "status", "severity"),
+        Index("ix_escalation_created_at", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     mention_id: int = Field(foreign_key="mention.id", index=True)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import copy
+import glob
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +71,40 @@ def shared_data() -> Path:
     """../shared/data; the suite fails (never skips) when it is missing."""
     assert SHARED_DATA.is_dir(), f"{SHARED_DATA} is missing: the model tests need ../shared/data"
     return SHARED_DATA
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
+    assert found[-1], f"PostgreSQL's {name} is missing: install Debian's postgresql package (.ci/run does)"
+    return found[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server on loopback for the session; its admin URL (user monitor, trust auth)."""
+    root = Path(tempfile.mkdtemp(prefix="monitor-pg-"))  # pytest's tmp is private to root; postgres must enter
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        os.chmod(root, 0o755)
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "monitor", "--no-sync"],
+                   check=True, capture_output=True)
+    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(root / "log"), "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql://monitor@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,12 +1,10 @@
 """The dashboard's SQL on PostgreSQL (date_bin buckets, epoch arithmetic, Decimal sums).
 
-Runs when $MONITOR_TEST_POSTGRES_URL names a server the test may create databases on,
-e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/postgres; skipped otherwise.
+Runs on the throwaway PostgreSQL server of tests/conftest.py's ``pg_url`` fixture.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,18 +19,15 @@ from dashboard.sql import MentionFilter
 from monitor.db import utcnow
 from tests.fixtures_dashboard import Seed, open_app, seed, write_config
 
-SERVER = os.environ.get("MONITOR_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(not SERVER, reason="set MONITOR_TEST_POSTGRES_URL to run on PostgreSQL")
-
 
 @pytest.fixture
-def pg_seed() -> Iterator[Seed]:
+def pg_seed(pg_url: str) -> Iterator[Seed]:
     """A seeded database of its own on the PostgreSQL server, dropped afterwards."""
-    admin = create_engine(str(SERVER), isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     name = f"dash_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(str(SERVER)).set(database=name).render_as_string(hide_password=False)
+    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
     try:
         yield seed(url, utcnow())
     finally:

@@ -6,12 +6,6 @@ package, which .ci/run installs); the suite fails, not skips, when it is not the
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,42 +23,6 @@ from monitor.db import Sentiment, session_scope
 from monitor.ingest import ingest_mentions
 from monitor.migrate import upgrade
 from tests.conftest import config_dict
-
-
-def _pg_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
-    assert found[-1], f"PostgreSQL's {name} is missing: install Debian's postgresql package (.ci/run does)"
-    return found[-1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    root = Path(tempfile.mkdtemp(prefix="monitor-pg-"))  # pytest's tmp is private to root; postgres must enter
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        os.chmod(root, 0o755)
-        shutil.chown(root, "postgres")
-        shutil.chown(sock, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "monitor", "--no-sync"],
-                   check=True, capture_output=True)
-    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(root / "log"), "start"],
-                   check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg2://monitor@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
