@@ -27,7 +27,8 @@ from sqlmodel import Session
 from collectors.base import Mention
 from monitor import jobs
 from monitor.context import App
-from monitor.db import Alert, Escalation, Mention as MentionRow
+from monitor.db import Alert, Escalation
+from monitor.db import Mention as MentionRow
 from monitor.ingest import ingest_mentions
 from monitor.migrate import upgrade
 from tests.conftest import write_config
