@@ -49,6 +49,8 @@ STRONG_RISKS = frozenset({
     "leaked", "discrimination", "racist", "sexist", "harassment", "chargeback", "fraud",
 })
 """Risk terms that add a severity level on their own (legal, safety, data, discrimination)."""
+STRONG_RISK_MARGIN = 0.3
+"""How far under ``min_negative_confidence`` a negative-labelled mention with a strong risk may be."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,16 @@ def addressed_handle(text: str, in_reply_to: str | None, handles: Iterable[str])
 
 
 def evaluate(
-    mention: Mention, p_negative: float, rules: EscalationConfig, brand: BrandConfig | None
+    mention: Mention, p_negative: float, rules: EscalationConfig, brand: BrandConfig | None,
+    *, labelled_negative: bool = True,
 ) -> Verdict | None:
-    """Apply the rules to one mention; returns a :class:`Verdict`, or None if it needs no human."""
-    if p_negative < rules.min_negative_confidence:
+    """Apply the rules to one mention; returns a :class:`Verdict`, or None if it needs no human.
+
+    A mention under ``min_negative_confidence`` still qualifies when negative is its label,
+    it names a strong risk (legal, safety, data breach, discrimination) and ``p_negative`` is
+    within ``STRONG_RISK_MARGIN`` of the bar: a hedged legal threat must not be missed.
+    """
+    if p_negative < rules.min_negative_confidence - STRONG_RISK_MARGIN:
         return None
     reasons: list[str] = []
     bonus = 0
@@ -109,6 +117,9 @@ def evaluate(
         bonus += engagement >= 10 * rules.min_engagement
     text = f"{mention.title}\n{mention.text}" if mention.title else mention.text
     terms = risk_terms_in(text, rules.risk_terms)
+    confident = p_negative >= rules.min_negative_confidence
+    if not confident and not (labelled_negative and any(t in STRONG_RISKS for t in terms)):
+        return None
     reasons.extend(f"risk term: {t}" for t in terms)
     bonus += any(t in STRONG_RISKS for t in terms)
     handle = addressed_handle(text, mention.in_reply_to, brand.handles if brand else [])
@@ -116,7 +127,8 @@ def evaluate(
         reasons.append(f"addressed to {handle}")
     if not reasons:
         return None
-    reasons.insert(0, f"negative {p_negative:.0%} ≥ {rules.min_negative_confidence:.0%}")
+    reasons.insert(0, f"negative {p_negative:.0%} ≥ {rules.min_negative_confidence:.0%}" if confident else
+                   f"negative {p_negative:.0%} (under {rules.min_negative_confidence:.0%}; strong risk term)")
     return Verdict(reasons=reasons, severity=_severity(reasons, bonus))
 
 
@@ -168,7 +180,8 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
         oldest = now - config.escalation.max_mention_age
         label = Correction.label
         query = (
-            select(Mention, MentionBrand.brand_id, Sentiment.p_negative, Sentiment.scored_at, label)
+            select(Mention, MentionBrand.brand_id, Sentiment.p_negative, Sentiment.scored_at, label,
+                   Sentiment.label)
             .join(MentionBrand, col(MentionBrand.mention_id) == col(Mention.id))
             .join(Sentiment, col(Sentiment.mention_id) == col(Mention.id))
             .outerjoin(Correction, col(Correction.mention_id) == col(Mention.id))
@@ -180,14 +193,15 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
             query = query.where(col(Sentiment.scored_at) > state.watermark - WATERMARK_OVERLAP)
         watermark = state.watermark
         pending: dict[tuple[int, str], Escalation] = {}
-        for mention, brand_id, p_neg, scored_at, corrected in session.exec(query).all():
+        for mention, brand_id, p_neg, scored_at, corrected, model_label in session.exec(query).all():
             watermark = max(watermark or scored_at, scored_at)
             if corrected is not None and corrected != Label.negative:
                 continue
             brand = brands.get(brand_id)
             brand_cfg = brands_cfg.get(brand.name.lower()) if brand else None
             rules = config.escalation.for_brand(brand.name) if brand else config.escalation
-            verdict = evaluate(mention, 1.0 if corrected == Label.negative else p_neg, rules, brand_cfg)
+            verdict = evaluate(mention, 1.0 if corrected == Label.negative else p_neg, rules, brand_cfg,
+                               labelled_negative=model_label == Label.negative)
             if verdict is None:
                 continue
             key = (brand_id, conversation_key(mention))
@@ -212,7 +226,7 @@ def _lowest_threshold(config: Config) -> float:
     values = [config.escalation.min_negative_confidence]
     values += [o.min_negative_confidence for o in config.escalation.overrides.values()
                if o.min_negative_confidence is not None]
-    return min(values)
+    return min(values) - STRONG_RISK_MARGIN
 
 
 def _existing(session: Session, brand_id: int, key: str) -> Escalation | None:

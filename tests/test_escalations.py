@@ -60,7 +60,8 @@ def test_risk_terms_match_whole_words_and_phrases_only() -> None:
 
 def test_confident_positive_and_unsure_negative_are_not_escalated(engine: Engine, acme: int) -> None:
     add_mention(engine, acme, "@acme refund arrived, thanks!", p_negative=0.02, author_reach=90_000)
-    add_mention(engine, acme, "@acme refund? lawsuit?", p_negative=0.6, author_reach=90_000)
+    add_mention(engine, acme, "@acme refund? cancelling?", p_negative=0.6, author_reach=90_000)
+    add_mention(engine, acme, "@acme lawsuit?", p_negative=0.4, label="neutral")  # not even labelled negative
     add_mention(engine, acme, "acme is meh", p_negative=0.95)  # negative, but no other reason
     assert flag_escalations(engine, make_config(), now=NOW) == 0
     assert escalations(engine) == []
@@ -157,3 +158,13 @@ def test_escalation_stats_median_and_p90(engine: Engine, acme: int) -> None:
     assert stats.time_to_acknowledge_p90 == timedelta(minutes=9.1)
     assert stats.time_to_resolve_median == timedelta(hours=3)
     assert escalation_stats(engine, since=NOW + timedelta(days=1)).time_to_resolve_median is None
+
+
+def test_a_hedged_legal_threat_is_escalated_below_the_confidence_bar(engine: Engine, acme: int) -> None:
+    add_mention(engine, acme, "@acme your outage cost us a day, full refund or we call our lawyer",
+                p_negative=0.47, label="negative", author_reach=120_000)
+    add_mention(engine, acme, "acme outage, I want a refund", p_negative=0.47, label="negative")  # no strong risk: not enough
+    assert flag_escalations(engine, make_config(), now=NOW) == 1
+    [esc] = escalations(engine)
+    assert esc.reasons[0] == "negative 47% (under 75%; strong risk term)"
+    assert "risk term: lawyer" in esc.reasons and esc.severity == 4
