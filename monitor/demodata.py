@@ -129,9 +129,12 @@ def generate(now: datetime | None = None, *, days: int = 28, base_per_hour: floa
         t += timedelta(hours=1)
     storm_brand = BRANDS[0]
     minutes = int((storm_end - storm_start).total_seconds() // 60)
-    for _ in range(22 * 3):
+    for _ in range(22 * 3):  # most of the storm piles into a few threads under the brand's status posts
         when = storm_start + timedelta(minutes=rng.randrange(minutes), seconds=rng.randrange(60))
-        rows.append(_mention(rng, len(rows), storm_brand, when, "storm"))
+        row = _mention(rng, len(rows), storm_brand, when, "storm")
+        if rng.random() < 0.8:
+            row["conversation_id"] = f"storm-thread-{rng.randrange(4)}"
+        rows.append(row)
     for k, template in enumerate(ESCALATIONS):
         when = storm_start + timedelta(minutes=20 + 25 * k)
         rows.append(_mention(rng, len(rows), storm_brand, when, "storm",
