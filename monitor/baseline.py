@@ -31,18 +31,25 @@ MIN_EXPECTED = 0.25
 LEVEL_CLIP = (0.5, 2.0)
 LEVEL_DAYS = 2
 LEVEL_PRIOR = 5.0
+UNCERTAINTY_Z = 1.0
 """Pseudo-count that pulls a level measured on few mentions towards 1."""
 MAX_DISPERSION = 8.0
 
 
 @dataclass(frozen=True)
 class Expectation:
-    """The expected count for one bucket, the dispersion (variance/mean, >= 1) and the method."""
+    """The expected count for one bucket, the dispersion (variance/mean, >= 1) and the method.
+
+    ``upper`` is the expected count plus one standard error of its own estimate: the
+    significance test uses it, so a baseline that happens to come out low on few data does
+    not make an ordinary bucket look extreme.
+    """
 
     expected: float
     dispersion: float
     method: str
     history_days: float
+    upper: float
 
 
 KERNEL = ((-1, 0.25), (0, 0.5), (1, 0.25))
@@ -117,14 +124,20 @@ def expect(
     y_day, r_day = series[recent[-LEVEL_DAYS * per_day:]], ref_recent[-LEVEL_DAYS * per_day:]
     ok = ~np.isnan(y_day) & ~np.isnan(r_day)
     y_day = np.minimum(y_day, _cap(r_day))  # an unflagged burst must not lift the level
-    level = (np.sum(y_day[ok]) + LEVEL_PRIOR) / (np.sum(r_day[ok]) + LEVEL_PRIOR) if ok.any() else 1.0
+    level_count = float(np.sum(y_day[ok]))
+    level = (level_count + LEVEL_PRIOR) / (np.sum(r_day[ok]) + LEVEL_PRIOR) if ok.any() else 1.0
     level = float(np.clip(level, *LEVEL_CLIP))
     expected = max(MIN_EXPECTED, ref_now * level)
     mu = np.maximum(ref_recent * level, MIN_EXPECTED)
     y = np.minimum(series[recent], _cap(mu))
     ok = ~np.isnan(y) & ~np.isnan(mu)
     dispersion = float(np.sum((y[ok] - mu[ok]) ** 2) / np.sum(mu[ok])) if ok.sum() >= per_day else 2.0
-    return Expectation(float(expected), float(np.clip(dispersion, 1.0, MAX_DISPERSION)), method, float(span_days))
+    dispersion = float(np.clip(dispersion, 1.0, MAX_DISPERSION))
+    lags = int(np.sum(~np.isnan(_lagged(series, np.array([pos]), step, count))))
+    n_eff = max(lags, 1) / sum(w * w for _, w in KERNEL)
+    rel_var = dispersion / (max(ref_now, MIN_EXPECTED) * n_eff) + 1.0 / (level_count + LEVEL_PRIOR)
+    upper = expected * (1 + UNCERTAINTY_Z * math.sqrt(rel_var))
+    return Expectation(float(expected), dispersion, method, float(span_days), float(upper))
 
 
 def _cap(mu: np.ndarray) -> np.ndarray:
@@ -140,7 +153,9 @@ def _trailing(history: np.ndarray, per_day: int, span_days: float) -> Expectatio
     mad = 1.4826 * float(np.median(np.abs(window - median)))
     expected = max(MIN_EXPECTED, median)
     dispersion = max(1.0, mad**2 / expected, float(np.var(window)) / max(float(np.mean(window)), MIN_EXPECTED))
-    return Expectation(float(expected), float(min(dispersion, MAX_DISPERSION)), "trailing-median", float(span_days))
+    dispersion = float(min(dispersion, MAX_DISPERSION))
+    upper = expected + UNCERTAINTY_Z * 1.2533 * math.sqrt(dispersion * expected / len(window))
+    return Expectation(float(expected), dispersion, "trailing-median", float(span_days), float(upper))
 
 
 def upper_tail(observed: float, expected: float, dispersion: float) -> float:

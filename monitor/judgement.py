@@ -65,9 +65,10 @@ def judge(cfg: SpikeConfig, series: np.ndarray, totals: np.ndarray, pos: int, ob
         return None
     partial = fraction < 1.0
     if partial:
-        exp = Expectation(exp.expected * fraction, exp.dispersion, exp.method, exp.history_days)
+        exp = Expectation(exp.expected * fraction, exp.dispersion, exp.method, exp.history_days,
+                          exp.upper * fraction)
     p_limit = cfg.p_value * (PARTIAL_P_FACTOR if partial else 1.0)
-    p_volume = upper_tail(observed, exp.expected, exp.dispersion)
+    p_volume = upper_tail(observed, exp.upper, exp.dispersion)
     big_enough = observed >= cfg.min_count
     volume_fired = big_enough and p_volume < p_limit and observed >= exp.expected * (1 + cfg.min_relative_rise)
     hist = ~np.isnan(series[:pos]) & ~np.isnan(totals[:pos])
