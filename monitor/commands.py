@@ -16,14 +16,16 @@ console = Console()
 @click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
               show_default=True, help="Folder for the demo's config, database and outbox.")
 @click.option("--port", default=8501, show_default=True, help="Dashboard port.")
+@click.option("--days", default=28, show_default=True, type=click.IntRange(3, 90),
+              help="Days of history to generate (a new workspace only).")
 @click.option("--no-dashboard", is_flag=True, help="Prepare the workspace, then exit.")
-def demo(workspace: Path, port: int, no_dashboard: bool) -> None:
+def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
     """Four weeks of demo history, scored, flagged and alerted; then the dashboard."""
     from models.inference import ModelLoadError
     from monitor.demo import prepare
 
     try:
-        result = prepare(workspace.resolve(), console)
+        result = prepare(workspace.resolve(), console, days=days)
     except ModelLoadError as err:
         raise click.ClickException(str(err)) from None
     emails = sorted(result.outbox.glob("*.eml"))

@@ -53,7 +53,7 @@ def _count(app: App, model: type) -> int:
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def prepare(workspace: Path, console: Console | None = None) -> DemoResult:
+def prepare(workspace: Path, console: Console | None = None, *, days: int = 28) -> DemoResult:
     """Create (or reuse) the workspace, ingest and score its history, detect and write the alert email.
 
     Returns counts. Raises ``models`` load errors when the scorer cannot be loaded.
@@ -69,9 +69,9 @@ def prepare(workspace: Path, console: Console | None = None) -> DemoResult:
     app = App.from_file(config_path)
     upgrade(app.config.database.url)
     if not reused or _count(app, Mention) == 0:
-        plan = demodata.generate()
+        plan = demodata.generate(days=days)
         demodata.write_jsonl(plan.rows, workspace / "inbox" / "history.jsonl")
-        console.print(f"demo: generated {len(plan.rows):,} mentions over 28 days; a storm hits "
+        console.print(f"demo: generated {len(plan.rows):,} mentions over {days} days; a storm hits "
                       f"{plan.storm_brand} from {plan.storm_start:%Y-%m-%d %H:%M} UTC")
         report = jobs.collect(app, "file", force=True)
         console.print(f"demo: stored {report.result.stored:,} mentions")
