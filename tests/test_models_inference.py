@@ -1,0 +1,173 @@
+"""The shipped sentiment model: loads offline, scores obvious tweets, clear errors, ONNX = torch."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.artifact import ModelLoadError, default_artifact_dir
+from models.data import default_split, read_labelled
+from models.evaluate import bench_scoring, evaluate
+from models.inference import Score, Scorer, load_scorer
+from models.metrics import scores
+from monitor.config import ModelConfig
+
+POSITIVE = [
+    "I absolutely love my new phone, best purchase this year!",
+    "not bad at all, honestly impressed",
+    "this slaps 🔥🔥",
+    "Great service today, the staff were so friendly 😍",
+    "Can't stop smiling, what an amazing concert last night ❤️",
+    "Thank you @acme for the quick refund, you guys rock!",
+    "best coffee in town, hands down",
+    "So happy with the update, everything runs smoother now 😊",
+    "Huge congrats to the team, well deserved win! 🎉",
+    "This new album is a masterpiece",
+]
+NEGATIVE = [
+    "absolute trash, never buying from them again",
+    "Worst customer service ever. 2 hours on hold and they hung up 😡",
+    "my order arrived broken and nobody answers my emails",
+    "I hate this update, the app crashes every time I open it",
+    "what a waste of money 🙄",
+    "this is a scam, stay away https://t.co/xyz",
+    "Flight delayed again, @airline you are the worst 😤",
+    "so disappointed, the food was cold and tasteless",
+    "ugh my laptop died right before the deadline 😭",
+    "terrible movie, I want my two hours back",
+]
+NEUTRAL = [
+    "The store opens at 9am on Saturday.",
+    "Apple will announce the new iPhone on Tuesday.",
+    "Meeting moved to room 4B",
+    "The match starts at 8pm on channel 5",
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty ONNX cache folder shared by this module's scorers."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def default_scorer(onnx_cache: Path) -> Scorer:
+    """The shipped artifact on the default (ONNX Runtime) path."""
+    return load_scorer(ModelConfig(), cache=onnx_cache)
+
+
+@pytest.fixture(scope="module")
+def torch_scorer(onnx_cache: Path) -> Scorer:
+    """The shipped artifact on the plain torch path."""
+    return load_scorer(ModelConfig(backend="torch", device="cpu"), cache=onnx_cache)
+
+
+@pytest.fixture(scope="module")
+def val_split() -> tuple[list[str], list[int]]:
+    """The TweetEval sentiment validation split (fails if ../shared/data is missing)."""
+    return read_labelled(default_split("val"), "val")
+
+
+def test_shipped_artifact_is_small() -> None:
+    folder = default_artifact_dir()
+    size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    assert (folder / "meta.json").exists()
+    assert size < 50 * 1024 * 1024
+
+
+def test_scores_obvious_tweets(default_scorer: Scorer) -> None:
+    texts = POSITIVE + NEGATIVE + NEUTRAL
+    expected = ["positive"] * len(POSITIVE) + ["negative"] * len(NEGATIVE) + ["neutral"] * len(NEUTRAL)
+    got = [s.label for s in default_scorer.score(texts)]
+    wrong = [(t, e, g) for t, e, g in zip(texts, expected, got, strict=True) if e != g]
+    assert not wrong
+
+
+def test_scores_keep_input_order_and_are_probabilities(default_scorer: Scorer) -> None:
+    texts = ["a much longer tweet " * 10 + "I love it", "awful", "", "ok"]
+    scores = default_scorer.score(texts)
+    assert len(scores) == 4 and all(isinstance(s, Score) for s in scores)
+    for s in scores:
+        assert s.p_negative + s.p_neutral + s.p_positive == pytest.approx(1.0, abs=1e-4)
+    one_by_one = [default_scorer.score([t])[0] for t in texts]
+    assert [s.label for s in scores] == [s.label for s in one_by_one]
+    assert default_scorer.score([]) == []
+
+
+def test_version_names_the_weights(default_scorer: Scorer) -> None:
+    meta = json.loads((default_artifact_dir() / "meta.json").read_text())
+    assert default_scorer.version == meta["version"]
+    assert len(default_scorer.version.rsplit("-", 1)[-1]) == 12
+
+
+def test_default_path_is_onnx(default_scorer: Scorer) -> None:
+    default_scorer.load()
+    assert default_scorer.backend_name == "onnx"
+
+
+def test_onnx_and_torch_agree_on_validation(default_scorer: Scorer, torch_scorer: Scorer,
+                                            val_split: tuple[list[str], list[int]]) -> None:
+    texts, labels = val_split
+    fast = default_scorer.probabilities(texts).argmax(1)
+    exact = torch_scorer.probabilities(texts).argmax(1)
+    assert (default_scorer.backend_name, torch_scorer.backend_name) == ("onnx", "torch")
+    assert np.mean(fast == exact) >= 0.97
+    assert abs(scores(labels, fast)["macro_recall"] - scores(labels, exact)["macro_recall"]) <= 0.005
+
+
+@pytest.mark.slow
+def test_validation_macro_recall(default_scorer: Scorer, val_split: tuple[list[str], list[int]]) -> None:
+    report = evaluate(default_scorer, *val_split)
+    assert report.n == 2000
+    assert report.macro_recall >= 0.70
+
+
+def test_bench_scoring_reports_each_path(onnx_cache: Path) -> None:
+    rows = bench_scoring(["great stuff", "meh", "awful service"] * 10, batch_sizes=(1, 32), cache=str(onnx_cache))
+    assert {(r["backend"], r["batch_size"]) for r in rows} >= {("torch", 1), ("torch", 32), ("onnx", 32)}
+    assert all(r["tweets_per_s"] > 0 and r["n"] == 30 for r in rows)
+
+
+def _one_line_error(name: str) -> str:
+    with pytest.raises(ModelLoadError) as err:
+        Scorer(name).load()
+    msg = str(err.value)
+    assert "\n" not in msg and name in msg
+    return msg
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path: Path) -> None:
+    assert "does not exist" in _one_line_error(str(tmp_path / "no-such-model"))
+
+
+def test_uncached_hub_model_is_a_clear_error() -> None:
+    msg = _one_line_error("brand-monitor-tests/no-such-sentiment-model")
+    assert "not in the local cache" in msg and "local folder" in msg
+
+
+def test_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a model")
+    assert "config.json" in _one_line_error(str(tmp_path))
+
+
+def test_broken_artifact_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "artifact"
+    shutil.copytree(default_artifact_dir(), broken)
+    (broken / "weights.safetensors").write_bytes(b"\x00" * 100)
+    assert "corrupt weights" in _one_line_error(str(broken))
+    (broken / "meta.json").write_text("{not json")
+    assert "unreadable meta.json" in _one_line_error(str(broken))
+
+
+def test_cuda_requested_without_gpu_is_a_clear_error() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        assert Scorer("default", device="cuda").device == "cuda"
+        return
+    with pytest.raises(ModelLoadError, match="no CUDA GPU"):
+        Scorer("default", device="cuda")

@@ -1,0 +1,114 @@
+"""Training end to end on a tiny subset, the train/eval commands, and the data readers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from models.commands import eval_cmd, train_cmd
+from models.data import default_split, preprocess, read_labelled
+from models.inference import Scorer
+from models.metrics import scores, tune_bias
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artifact trained by `train` on 64 tweets for one epoch (max_length 32)."""
+    out = tmp_path_factory.mktemp("tiny") / "sentiment"
+    data = str(default_split("train"))
+    result = CliRunner().invoke(train_cmd, [
+        "--train-file", data, "--val-file", data, "--limit", "64", "--epochs", "1",
+        "--max-length", "32", "--out", str(out), "--seed", "1",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "val macro-recall" in result.output
+    return out
+
+
+def test_training_writes_a_loadable_artifact(tiny_model: Path) -> None:
+    meta = json.loads((tiny_model / "meta.json").read_text())
+    assert meta["settings"]["limit"] == 64 and meta["max_length"] == 32
+    assert meta["frozen"] == ["bert.embeddings.word_embeddings.weight"]
+    assert (tiny_model / "weights.safetensors").stat().st_size < 30 * 1024 * 1024
+    scorer = Scorer(str(tiny_model), backend="torch")
+    got = scorer.score(["I love this", "I hate this"])
+    assert scorer.version == meta["version"]
+    assert all(s.label in {"negative", "neutral", "positive"} for s in got)
+
+
+def test_training_is_reproducible(tiny_model: Path, tmp_path: Path) -> None:
+    data = str(default_split("train"))
+    result = CliRunner().invoke(train_cmd, [
+        "--train-file", data, "--val-file", data, "--limit", "64", "--epochs", "1",
+        "--max-length", "32", "--out", str(tmp_path), "--seed", "1",
+    ])
+    assert result.exit_code == 0, result.output
+    first = json.loads((tiny_model / "meta.json").read_text())
+    again = json.loads((tmp_path / "meta.json").read_text())
+    assert again["val"] == pytest.approx(first["val"])
+
+
+def test_training_reads_csv_with_label_names(tmp_path: Path) -> None:
+    csv = tmp_path / "train.csv"
+    rows = ["text,label"] + [f"tweet number {i} is {w},{w}" for i in range(12)
+                             for w in ("negative", "neutral", "positive")]
+    csv.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "model"
+    result = CliRunner().invoke(train_cmd, ["--train-file", str(csv), "--val-file", str(csv), "--epochs", "1",
+                                            "--max-length", "16", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "weights.safetensors").exists()
+
+
+def test_eval_command_prints_the_report(tmp_path: Path) -> None:
+    f = tmp_path / "labelled.jsonl"
+    f.write_text('{"text": "I love it", "label": "positive"}\n{"text": "awful", "label": 0}\n')
+    result = CliRunner().invoke(eval_cmd, [str(f), "--backend", "torch"])
+    assert result.exit_code == 0, result.output
+    for word in ("macro-recall", "accuracy", "macro-F1", "tweets/s", "confusion"):
+        assert word in result.output
+
+
+def test_eval_command_without_data_fails_clearly() -> None:
+    result = CliRunner().invoke(eval_cmd, [])
+    assert result.exit_code != 0 and "nothing to evaluate" in result.output
+
+
+def test_train_command_with_a_missing_base_model_fails_clearly(tmp_path: Path) -> None:
+    data = str(default_split("train"))
+    result = CliRunner().invoke(train_cmd, ["--base-model", str(tmp_path / "nope"), "--train-file", data,
+                                            "--val-file", data, "--limit", "8", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_preprocess_follows_tweeteval() -> None:
+    assert preprocess("@Acme_Support see https://t.co/x1 now") == "@user see http now"
+    assert preprocess("mail me at a@b.com") == "mail me at a@b.com"
+    assert "heart" in preprocess("love it ❤️")
+    assert preprocess("love it ❤️", emoji_to_text=False) == "love it ❤️"
+
+
+def test_tweeteval_readers(tmp_path: Path) -> None:
+    texts, labels = read_labelled(default_split("val"), "val")
+    assert len(texts) == len(labels) == 2000 and set(labels) == {0, 1, 2}
+    same, _ = read_labelled(default_split("val") / "val_text.txt")
+    assert same == texts
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhello,happy\n")
+    with pytest.raises(ValueError, match="happy"):
+        read_labelled(bad)
+
+
+def test_bias_tuning_balances_recall() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 600)
+    logits = rng.normal(size=(600, 3)) + np.eye(3)[labels] * 1.5
+    logits[:, 1] += 1.0  # a model biased towards neutral
+    before = scores(labels, logits.argmax(1))["macro_recall"]
+    bias = tune_bias(logits, labels)
+    assert scores(labels, (logits + bias).argmax(1))["macro_recall"] > before
