@@ -41,6 +41,12 @@ def _mention(i: int, when: datetime, text: str = "Acme is down, I want a refund 
 
 
 def test_migrations_ingest_and_dedup_on_postgres(pg_app: App) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with pg_app.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
     now = datetime.now(UTC)
     batch = [_mention(i, now - timedelta(minutes=i)) for i in range(20)]
     assert ingest_mentions(pg_app.engine, "x", batch, pg_app.config.brands, {"since_id": "19"}).stored == 20
