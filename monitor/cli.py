@@ -53,7 +53,20 @@ class Ctx:
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MonitorGroup(click.Group):
+    """Turns the domain errors any command may meet into one line of user text (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from models.artifact import ModelLoadError
+        from monitor.workflow import WorkflowError
+
+        try:
+            return super().invoke(ctx)
+        except (ModelLoadError, WorkflowError) as err:
+            raise click.ClickException(str(err)) from None
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "-c", "config_path", default="config.yaml", envvar="MONITOR_CONFIG",
               show_default=True, help="Path to config.yaml (or set MONITOR_CONFIG).")
 @click.option("--log-level", default="INFO", envvar="MONITOR_LOG_LEVEL", show_default=True,

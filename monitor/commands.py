@@ -21,13 +21,9 @@ console = Console()
 @click.option("--no-dashboard", is_flag=True, help="Prepare the workspace, then exit.")
 def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
     """Four weeks of demo history, scored, flagged and alerted; then the dashboard."""
-    from models.inference import ModelLoadError
     from monitor.demo import prepare
 
-    try:
-        result = prepare(workspace.resolve(), console, days=days)
-    except ModelLoadError as err:
-        raise click.ClickException(str(err)) from None
+    result = prepare(workspace.resolve(), console, days=days)
     emails = sorted(result.outbox.glob("*.eml"))
     console.print(f"demo: {'reused' if result.reused else 'created'} workspace {workspace}: "
                   f"{result.mentions:,} mentions, {result.escalations} escalations, {result.alerts} alert(s)")
@@ -74,6 +70,10 @@ def backtest(ctx: object, file: Path) -> None:
     from monitor.backtest import backtest as run_backtest
     from monitor.backtest import print_backtest
 
-    app = ctx.app  # type: ignore[attr-defined]
-    report = run_backtest(file, app.config, app.scorer)
+    from monitor.backtest import BacktestError
+
+    try:
+        report = run_backtest(file, ctx.app)  # type: ignore[attr-defined]  # the model loads only for unlabelled rows
+    except BacktestError as err:
+        raise click.ClickException(str(err)) from None
     print_backtest(report, console)

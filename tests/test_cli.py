@@ -114,3 +114,29 @@ def test_csv_file_with_missing_header_column_pauses_source_with_clear_error(conf
     result = invoke(config_path, "collect", "file")
     assert result.exit_code == 1
     assert "header lacks column(s) created_at, text" in result.output
+
+
+def test_backtest_replays_a_labelled_file_and_prints_the_alert(tmp_path: Path) -> None:
+    from monitor import demodata
+    from tests.conftest import write_config
+
+    plan = demodata.generate(days=10)
+    history = demodata.write_jsonl(plan.rows, tmp_path / "history.jsonl")
+    config = write_config(tmp_path, brands=demodata.brand_config(), model={"name": str(tmp_path / "no-model")})
+    result = CliRunner().invoke(cli, ["--config", str(config), "backtest", str(history)])
+    assert result.exit_code == 0, result.output
+    assert "1 alert(s) that would have been sent" in result.output
+    assert "Nimbus" in result.output and "Alerts per brand-week" in result.output
+
+
+def test_backtest_with_unlabelled_rows_and_no_model_is_a_clear_error(tmp_path: Path) -> None:
+    from monitor import demodata
+    from tests.conftest import write_config
+
+    rows = [{k: v for k, v in r.items() if k != "label"} for r in demodata.generate(days=3).rows[:50]]
+    history = demodata.write_jsonl(rows, tmp_path / "unlabelled.jsonl")
+    config = write_config(tmp_path, brands=demodata.brand_config(), model={"name": str(tmp_path / "no-model")})
+    result = CliRunner().invoke(cli, ["--config", str(config), "backtest", str(history)])
+    assert result.exit_code == 1
+    assert "no-model" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
