@@ -67,10 +67,8 @@ def bench(quick: bool, million_db: Path | None, json_out: Path | None) -> None:
 @click.pass_obj
 def backtest(ctx: object, file: Path) -> None:
     """Replay a timestamped mention file through scoring and detection as if live; print every alert."""
+    from monitor.backtest import BacktestError, print_backtest
     from monitor.backtest import backtest as run_backtest
-    from monitor.backtest import print_backtest
-
-    from monitor.backtest import BacktestError
 
     try:
         report = run_backtest(file, ctx.app)  # type: ignore[attr-defined]  # the model loads only for unlabelled rows
