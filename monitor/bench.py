@@ -49,7 +49,7 @@ def bench_scoring(n: int = 2000, batch_sizes: tuple[int, ...] = (1, 32, 128)) ->
             except ModelLoadError as err:
                 rows.append({"what": f"scoring, {backend}", "batch": bs, "value": None, "unit": str(err)})
                 break
-            sample = texts[: max(n // 8, 100)] if bs == 1 else texts
+            sample = texts[: max(n // 8, 16)] if bs == 1 else texts
             start = time.perf_counter()
             scorer.score(sample)
             rate = len(sample) / (time.perf_counter() - start)
@@ -168,7 +168,7 @@ def bench_queries(db: Path, runs: int = 20) -> list[Row]:
     return out
 
 
-def bench_alert_latency(tmp: Path) -> list[Row]:
+def bench_alert_latency(tmp: Path, days: int = 21) -> list[Row]:
     """Seconds from a storm batch's arrival to its alert row: ingest, score (real model), detect."""
     from sqlalchemy import select
 
@@ -179,7 +179,7 @@ def bench_alert_latency(tmp: Path) -> list[Row]:
 
     app = _app(tmp, demodata.brand_config())
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    plan = demodata.generate(now, days=21)
+    plan = demodata.generate(now, days=days)
     storm_from = plan.storm_start.isoformat()
     history = [r for r in plan.rows if r["created_at"] < storm_from]
     storm = [r for r in plan.rows if r["created_at"] >= storm_from]
@@ -221,12 +221,12 @@ def run_all(*, million_db: Path | None = None, quick: bool = False) -> list[Row]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        rows += bench_scoring(n=256 if quick else 2000)
+        rows += bench_scoring(n=128, batch_sizes=(1, 32)) if quick else bench_scoring(n=2000)
         (t / "ingest").mkdir()
-        rows += bench_ingest(t / "ingest", n=5000 if quick else 50_000)
+        rows += bench_ingest(t / "ingest", n=2000 if quick else 50_000)
         db = million_db or Path(tmp) / "million.db"
-        rows += bench_queries(build_million(db, n=20_000 if quick else 1_000_000), runs=5 if quick else 20)
+        rows += bench_queries(build_million(db, n=5000 if quick else 1_000_000), runs=3 if quick else 20)
         (t / "latency").mkdir()
-        rows += bench_alert_latency(t / "latency")
+        rows += bench_alert_latency(t / "latency", days=8 if quick else 21)
     rows.append({"what": "peak memory (this process)", "batch": "", "value": peak_memory_mb(), "unit": "MiB"})
     return rows

@@ -44,6 +44,8 @@ MAX_CATCH_UP = 48
 MASK_ALERT_BUCKETS = 24
 """Only an alert's first buckets are hidden from the baseline: a lasting new level is learnt."""
 PARTIAL_MIN_FRACTION = 0.25
+LATE_BUCKETS = 3
+"""Complete buckets judged again when mentions arrived late (a collector behind, a rate limit)."""
 
 
 def bucket_index(t: datetime, size: timedelta) -> int:
@@ -120,6 +122,19 @@ def detect_spikes(engine: Engine, config: Config, *, now: datetime | None = None
             state = _state(session, brand.id)
             last = state.cursor.get("last_bucket")
             first_run = current - max(1, round(cfg.cooldown / size))  # a storm this recent is still news
+            judged = {int(k): v for k, v in state.cursor.get("judged_negative", {}).items()}
+            if last is not None:
+                for idx in range(max(current - LATE_BUCKETS, last - LATE_BUCKETS + 1), last + 1):
+                    pos = idx - first_needed
+                    if np.isnan(raw_neg[pos]) or raw_neg[pos] <= judged.get(idx, 0):
+                        continue
+                    # Late arrivals raised an already-judged bucket: judge it again, but only a firing
+                    # verdict may act (a calm one must not close an alert that later buckets opened).
+                    verdict = judge(cfg, series, totals, pos, int(raw_neg[pos]), int(raw_tot[pos]),
+                                    start=bucket_start(idx, size), per_day=per_day)
+                    if verdict is not None and verdict.fired:
+                        for alert in apply(session, config, brand, verdict, now):
+                            changed[alert.id or 0] = alert
             todo = range(max(current - MAX_CATCH_UP, (last + 1) if last is not None else first_run), current)
             for idx in todo:
                 pos = idx - first_needed
@@ -142,6 +157,11 @@ def detect_spikes(engine: Engine, config: Config, *, now: datetime | None = None
                 if verdict is not None and verdict.fired:
                     for alert in apply(session, config, brand, verdict, now):
                         changed[alert.id or 0] = alert
+            done = state.cursor.get("last_bucket")
+            if done is not None:
+                state.cursor = {"last_bucket": done, "judged_negative": {
+                    str(i): int(raw_neg[i - first_needed]) for i in range(done - LATE_BUCKETS + 1, done + 1)
+                    if i >= first_needed and not np.isnan(raw_neg[i - first_needed])}}
             state.updated_at = now
             session.add(state)
     return list(changed.values())

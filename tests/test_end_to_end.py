@@ -132,7 +132,8 @@ def test_surge_to_email_to_dashboard(tmp_path: Path, smtp: tuple[int, Inbox], mo
     )
     app = App.from_file(config, env=ENV)
     upgrade(app.config.database.url)
-    now = datetime.now(UTC)
+    # The surge lands in the last complete hour bucket, whatever minute the test runs at.
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     ingest_mentions(app.engine, "file", _quiet_history(now), app.config.brands)
     assert jobs.score(app) == len(_quiet_history(now))
     jobs.detect(app)  # the quiet week: a baseline, no alert

@@ -109,6 +109,19 @@ def test_fast_storm_is_caught_inside_its_own_bucket(engine: Engine, cfg: Config)
     assert min(t for seen in changes.values() for t, _ in seen) == spike + timedelta(minutes=20)
 
 
+def test_mentions_arriving_after_their_bucket_was_judged_still_fire(engine: Engine, cfg: Config) -> None:
+    """A collector that was rate-limited delivers an hour's storm late: the judged bucket is judged again."""
+    brand = history(engine)
+    spike = DAY21 + timedelta(hours=3)
+    assert run(engine, cfg, spike, spike + timedelta(hours=1, minutes=10), step=timedelta(minutes=20)) == {}
+    plant(engine, brand, spike, 20, text="acme app down for everyone", spread=timedelta(minutes=50))
+    changes = run(engine, cfg, spike + timedelta(hours=1, minutes=10), spike + timedelta(hours=2),
+                  step=timedelta(minutes=20))
+    [alert] = all_alerts(engine)
+    assert alert.window_start == spike and alert.observed >= 20
+    assert min(t for seen in changes.values() for t, _ in seen) == spike + timedelta(hours=1, minutes=10)
+
+
 def test_slow_trend_raises_nothing(engine: Engine, cfg: Config) -> None:
     daily = daily_weekly_rate(BASE)
 
