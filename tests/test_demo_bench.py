@@ -45,3 +45,4 @@ def test_bench_quick_prints_every_figure(tmp_path: Path) -> None:
                      "dashboard trends", "arrival to alert row", "peak memory"):
         assert any(n.startswith(expected) for n in names), (expected, names)
     assert all(r["value"] is not None and r["value"] > 0 for r in rows if not r["what"].startswith("scoring"))
+    assert any(n.startswith("arrival to alert row") and n.endswith("alerts: 1)") for n in names), names
