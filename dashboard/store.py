@@ -79,7 +79,7 @@ def database_problem(src: Source) -> str | None:
         return "database.url in the config is not a URL SQLAlchemy can use; check its form and driver name."
     except ImportError as err:
         return (f"The database driver is not installed (no module {err.name!r}): install it, or name an "
-                "installed driver in database.url, e.g. postgresql+psycopg2://.")
+                "installed driver in database.url, e.g. postgresql+psycopg:// (pip install -e '.[postgres]').")
     except DBAPIError as err:
         reason = type(err.orig).__name__ if err.orig is not None else type(err).__name__
         return f"Cannot connect to the database ({reason}). Is the server up and database.url right?"

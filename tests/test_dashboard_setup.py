@@ -123,7 +123,7 @@ def test_a_database_that_stops_answering_is_a_message(tmp_path: Path, monkeypatc
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("postgresql+psycopg2://monitor:s3cret-pw@127.0.0.1:1/monitor", "Cannot connect to the database"),
+        ("postgresql://monitor:s3cret-pw@127.0.0.1:1/monitor", "Cannot connect to the database"),
         ("postgresql+nodriver://monitor:s3cret-pw@127.0.0.1:1/monitor", "not a URL SQLAlchemy can use"),
     ],
 )
