@@ -141,13 +141,5 @@ def eval_cmd(file: str | None, split: str, model_name: str, backend: str, device
         raise click.ClickException(str(err)) from None
 
 
-@click.group()
-def cli() -> None:
-    """Sentiment model commands (also registered on the ``monitor`` CLI)."""
-
-
-cli.add_command(train_cmd)
-cli.add_command(eval_cmd)
-
-if __name__ == "__main__":
-    cli()
+if __name__ == "__main__":  # python -m models.commands train|eval (without the monitor CLI)
+    click.Group("models", commands=[train_cmd, eval_cmd])()

