@@ -16,6 +16,13 @@ LABEL_IDS: dict[str, int] = {name: i for i, name in enumerate(LABELS)}
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
+_SLANG = [  # praise/put-down slang an older tweet corpus never taught the model, in plain words
+    (re.compile(r"\b(this|that|it|which|song|track|album|beat)\s+(?:slaps|bangs|goes hard|hits different)\b",
+                re.IGNORECASE), r"\1 is great"),
+    (re.compile(r"\b(is|was|'s|looks|sounds|tastes)\s+(?:fire|lit|dope|bussin|goated)\b", re.IGNORECASE),
+     r"\1 great"),
+    (re.compile(r"\b(is|was|'s)\s+mid\b(?!-)", re.IGNORECASE), r"\1 mediocre"),
+]
 _MAYBE_EMOJI = re.compile("[\u00a9\u00ae\u203c-\u3299\ufe0f\U0001f000-\U0001faff]")
 
 
@@ -41,17 +48,21 @@ def _demojize(text: str) -> str:
     return re.sub("\x02([^\x03]*)\x03", lambda m: " " + m.group(1).replace("_", " ") + " ", out)
 
 
-def preprocess(text: str, *, emoji_to_text: bool = True) -> str:
-    """Return ``text`` normalised the way TweetEval's baselines do it.
+def preprocess(text: str, *, emoji_to_text: bool = True, slang: bool = True) -> str:
+    """Return ``text`` normalised the way TweetEval's baselines do it, plus two readability steps.
 
-    User mentions become ``@user`` and links become ``http``; with ``emoji_to_text``
-    each emoji is kept as its name in words (``😍`` → ``smiling face with heart-eyes``)
-    because uncased word-piece vocabularies map raw emoji to ``[UNK]``.
+    User mentions become ``@user`` and links become ``http``. With ``emoji_to_text`` each
+    emoji is kept as its name in words (``😍`` → ``smiling face with heart-eyes``) because
+    uncased word-piece vocabularies map raw emoji to ``[UNK]``; with ``slang`` a few praise
+    and put-down phrases become plain words (``this slaps`` → ``this is great``).
     """
     text = _MENTION.sub("@user", text)
     text = _LINK.sub("http", text)
     if emoji_to_text:
         text = _demojize(text)
+    if slang:
+        for pattern, plain in _SLANG:
+            text = pattern.sub(plain, text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -79,12 +79,14 @@ class Scorer:
             id2label = {int(k): v for k, v in self._meta["id2label"].items()}
             self.version: str = str(self._meta["version"])
             self._bias = np.asarray(self._meta.get("logit_bias", [0.0] * len(LABELS)), dtype=np.float32)
-            self._emoji = self._meta.get("preprocessing", {}).get("emoji") == "names as words"
+            steps = self._meta.get("preprocessing", {})
+            self._emoji = steps.get("emoji") == "names as words"
+            self._slang = bool(steps.get("slang"))
         else:
             id2label = dict(labels or dict(enumerate(LABELS)))
             self.version = f"{name}@{self._fingerprint(name)}"
             self._bias = np.zeros(len(LABELS), dtype=np.float32)
-            self._emoji = False
+            self._emoji = self._slang = False
         if sorted(id2label.values()) != sorted(LABELS):
             raise ModelLoadError(f"model.labels for {name!r} must map class ids to negative, neutral and "
                                  "positive once each; fix model.labels")
@@ -159,7 +161,7 @@ class Scorer:
     def encode(self, texts: list[str]) -> list[list[int]]:
         """Return the token ids the model sees for each text (preprocessed and truncated)."""
         self.load()
-        clean = [preprocess(t, emoji_to_text=self._emoji) for t in texts]
+        clean = [preprocess(t, emoji_to_text=self._emoji, slang=self._slang) for t in texts]
         return list(self._tok(clean, truncation=True, max_length=self.max_length)["input_ids"])
 
     def logits(self, texts: list[str]) -> np.ndarray:

@@ -87,14 +87,15 @@ def test_scores_obvious_tweets(default_scorer: Scorer) -> None:
     assert not wrong
 
 
-def test_scores_keep_input_order_and_are_probabilities(default_scorer: Scorer) -> None:
-    texts = ["a much longer tweet " * 10 + "I love it", "awful", "", "ok"]
-    scores = default_scorer.score(texts)
-    assert len(scores) == 4 and all(isinstance(s, Score) for s in scores)
-    for s in scores:
+def test_scores_keep_input_order_and_are_probabilities(default_scorer: Scorer, torch_scorer: Scorer) -> None:
+    texts = ["a much longer tweet " * 10 + "I love it", "awful", "", "ok", "not bad at all"]
+    scores_ = default_scorer.score(texts)
+    assert len(scores_) == 5 and all(isinstance(s, Score) for s in scores_)
+    for s in scores_:
         assert s.p_negative + s.p_neutral + s.p_positive == pytest.approx(1.0, abs=1e-4)
-    one_by_one = [default_scorer.score([t])[0] for t in texts]
-    assert [s.label for s in scores] == [s.label for s in one_by_one]
+    batched = torch_scorer.probabilities(texts)
+    one_by_one = np.vstack([torch_scorer.probabilities([t]) for t in texts])
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
     assert default_scorer.score([]) == []
 
 
