@@ -42,9 +42,25 @@ NEGATIVE = [
 ]
 NEUTRAL = [
     "The store opens at 9am on Saturday.",
-    "Apple will announce the new iPhone on Tuesday.",
     "Meeting moved to room 4B",
     "The match starts at 8pm on channel 5",
+    "the new album drops friday",
+]
+EMOJI_NEGATION_SLANG = [
+    ("😍😍😍", "positive"),
+    ("😡😡😡", "negative"),
+    ("new phone 😍", "positive"),
+    ("new phone 😡", "negative"),
+    ("🤮🤮 gross", "negative"),
+    ("not happy at all with this", "negative"),
+    ("never disappoints", "positive"),
+    ("no complaints, works great", "positive"),
+    ("this product is fire 🔥", "positive"),
+    ("that movie was mid", "negative"),
+]
+KNOWN_MISSES = [  # documented in models/README.md; xfail until a model gets them right
+    ("the new update is sick, love it", "positive"),  # "sick" read literally
+    ("Apple will announce the new iPhone on Tuesday.", "neutral"),  # announcements lean positive in TweetEval
 ]
 
 
@@ -85,6 +101,19 @@ def test_scores_obvious_tweets(default_scorer: Scorer) -> None:
     got = [s.label for s in default_scorer.score(texts)]
     wrong = [(t, e, g) for t, e, g in zip(texts, expected, got, strict=True) if e != g]
     assert not wrong
+
+
+def test_reads_emoji_negation_and_slang(default_scorer: Scorer) -> None:
+    texts = [t for t, _ in EMOJI_NEGATION_SLANG]
+    got = [s.label for s in default_scorer.score(texts)]
+    wrong = [(t, e, g) for (t, e), g in zip(EMOJI_NEGATION_SLANG, got, strict=True) if e != g]
+    assert not wrong
+
+
+@pytest.mark.xfail(reason="known misses of the shipped model, see models/README.md", strict=False)
+@pytest.mark.parametrize(("text", "label"), KNOWN_MISSES)
+def test_known_misses(default_scorer: Scorer, text: str, label: str) -> None:
+    assert default_scorer.score([text])[0].label == label
 
 
 def test_scores_keep_input_order_and_are_probabilities(default_scorer: Scorer, torch_scorer: Scorer) -> None:
