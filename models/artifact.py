@@ -138,6 +138,9 @@ def read_meta(folder: Path) -> dict[str, Any]:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"sentiment artifact {str(folder)!r} has an unreadable {META} ({err})") from None
+    if not isinstance(meta, dict) or not {"base_model", "id2label", "version"} <= meta.keys():
+        raise ModelLoadError(f"sentiment artifact {str(folder)!r} has a {META} without base_model, id2label "
+                             "or version; retrain it with `monitor train` or restore the folder from git")
     if meta.get("format") != FORMAT:
         raise ModelLoadError(f"sentiment artifact {str(folder)!r} has format {meta.get('format')!r}, "
                              f"this code reads {FORMAT}; retrain it with `monitor train`")

@@ -189,6 +189,8 @@ def test_broken_artifact_is_a_clear_error(tmp_path: Path) -> None:
     shutil.copytree(default_artifact_dir(), broken)
     (broken / "weights.safetensors").write_bytes(b"\x00" * 100)
     assert "corrupt weights" in _one_line_error(str(broken))
+    (broken / "meta.json").write_text('{"format": 1}')
+    assert "without base_model" in _one_line_error(str(broken))
     (broken / "meta.json").write_text("{not json")
     assert "unreadable meta.json" in _one_line_error(str(broken))
 

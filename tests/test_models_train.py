@@ -51,7 +51,8 @@ def test_training_is_reproducible(tiny_model: Path, tmp_path: Path) -> None:
     assert again["val"] == pytest.approx(first["val"])
 
 
-def test_training_reads_csv_with_label_names(tmp_path: Path) -> None:
+def test_training_reads_csv_with_label_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRAND_MONITOR_CACHE", str(tmp_path / "cache"))  # a full run also picks the ONNX precision
     csv = tmp_path / "train.csv"
     rows = ["text,label"] + [f"tweet number {i} is {w},{w}" for i in range(12)
                              for w in ("negative", "neutral", "positive")]
@@ -61,6 +62,8 @@ def test_training_reads_csv_with_label_names(tmp_path: Path) -> None:
                                             "--max-length", "16", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "weights.safetensors").exists()
+    assert json.loads((out / "meta.json").read_text())["onnx_precision"] in {"int8", "int8-mixed", "fp32"}
+    assert list((tmp_path / "cache" / "onnx").glob("*.onnx"))
 
 
 def test_eval_command_prints_the_report(tmp_path: Path) -> None:
