@@ -1,22 +1,36 @@
-"""The one small interface every source implements.
+"""The one small interface every source implements, and the one declaration that registers it.
 
 A collector turns a platform's API into :class:`Mention` objects. It never touches the
 database: it yields :class:`Page` objects, each a list of mentions plus the cursor state
 that is true once those mentions are stored. The ingest pipeline stores a page and its
 cursor in one transaction, so a crash between the two can neither lose nor duplicate a
 mention.
+
+A collector module declares everything about its source once, on the class: ``name``, its
+``Options`` model (the ``sources.<name>`` section of config.yaml) and its ``secrets``
+(which option names the environment variable holding each one). The config's sources
+section and :mod:`collectors.registry` are built from these declarations, and the secrets
+are read for the collector by this base class (so ``<VAR>_FILE`` works for every source).
+Adding a source is one new module here plus its tests.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from pydantic import field_validator
 
-class CollectorError(Exception):
+from monitor.config.secrets import secret
+from monitor.config.types import Duration, Strict
+from monitor.errors import MonitorError
+
+
+class CollectorError(MonitorError):
     """Base class for errors a collector raises to the runner."""
 
 
@@ -47,6 +61,17 @@ class RateLimited(CollectorError):
     def __init__(self, message: str, reset_at: datetime | None = None) -> None:
         super().__init__(message)
         self.reset_at = reset_at
+
+
+def full_text(title: str | None, text: str) -> str:
+    """Title and body as one text, the way matching, scoring and the rules all read a mention.
+
+    ``title + "\\n" + text`` when there is a title the body does not already contain (an RSS
+    entry's text starts with its title), else the body alone (the title when the body is empty).
+    """
+    if title and title not in text:
+        return f"{title}\n{text}" if text else title
+    return text
 
 
 @dataclass(frozen=True)
@@ -98,10 +123,8 @@ class Mention:
 
     @property
     def full_text(self) -> str:
-        """Title and body together, as matching and scoring see them."""
-        if self.title and self.title not in self.text:
-            return f"{self.title}\n{self.text}" if self.text else self.title
-        return self.text
+        """Title and body together, as matching and scoring see them (see :func:`full_text`)."""
+        return full_text(self.title, self.text)
 
 
 @dataclass(frozen=True)
@@ -112,25 +135,64 @@ class Page:
     cursor: dict[str, Any]
 
 
-class Collector(abc.ABC):
-    """A source of mentions. Subclasses declare ``name`` and implement :meth:`fetch`.
+class SourceOptions(Strict):
+    """The options every source has; a collector's ``Options`` subclasses this with its own."""
 
-    ``options`` are the source's own settings from config.yaml; ``brands`` the configured
-    brands (so a collector can build its query); ``env`` the environment mapping secrets
-    are read from (``os.environ`` in production, a dict in tests).
+    enabled: bool = False
+    interval: Duration = timedelta(minutes=15)
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v < timedelta(seconds=10):
+            raise ValueError("must be at least 10s; polling faster gets the source rate-limited")
+        return v
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret a source uses: ``option`` names the option that holds the environment variable's name.
+
+    A ``required`` secret that is not set makes the source skip with one warning naming the
+    variable; an optional one is simply None (Mastodon works without a token, searching
+    needs one).
+    """
+
+    key: str
+    option: str
+    required: bool = True
+
+
+class Collector(abc.ABC):
+    """A source of mentions. Subclasses declare ``name``, ``Options`` and ``secrets``, and implement :meth:`fetch`.
+
+    ``options`` are the source's own settings from config.yaml (an ``Options`` instance);
+    ``brands`` the configured brands (so a collector can build its query); ``env`` the
+    environment mapping secrets are read from (``os.environ`` in production, a dict in tests).
     """
 
     name: ClassVar[str]
+    Options: ClassVar[type[SourceOptions]] = SourceOptions
+    secrets: ClassVar[tuple[Secret, ...]] = ()
+    order: ClassVar[int] = 100
+    """Where the source sits in config.yaml's ``sources`` and in ``monitor status`` (low first)."""
 
     def __init__(self, options: Any, brands: list[Any], env: Mapping[str, str]) -> None:
         self.options = options
         self.brands = brands
         self.env = env
 
+    def secret(self, key: str) -> str | None:
+        """The declared secret ``key``, read from the environment (or ``<VAR>_FILE``).
+
+        Raises :class:`NotConfigured` naming the variable when a required secret is not set.
+        """
+        declared = next(s for s in self.secrets if s.key == key)
+        var = getattr(self.options, declared.option)
+        return self.require_env(var) if declared.required else secret(var, self.env)
+
     def require_env(self, var: str) -> str:
         """Return the secret in ``var`` (or the file named by ``<var>_FILE``); raise :class:`NotConfigured`."""
-        from monitor.config import secret
-
         value = secret(var, self.env)
         if not value:
             raise NotConfigured(f"{self.name}: environment variable {var} is not set; "
@@ -146,3 +208,44 @@ class Collector(abc.ABC):
         Raises :class:`NotConfigured`, :class:`RateLimited`, :class:`RetriableError` or
         :class:`FatalSourceError`; a single malformed item is logged and skipped.
         """
+
+
+class StreamCollector(Collector):
+    """A collector that reads several streams (queries, feeds, timelines) with one cursor entry each.
+
+    The shared bookkeeping lives here: the cursor is ``{cursor_key: {stream key: state}}``;
+    each stream's state is read from it, every page carries a deep copy of all states (so
+    it is safe to persist the moment the page is stored), and a mention already yielded by
+    an earlier stream in this run is not yielded again. Subclasses implement
+    :meth:`streams` and :meth:`read_stream`.
+    """
+
+    cursor_key: ClassVar[str] = "streams"
+
+    @abc.abstractmethod
+    def streams(self) -> list[str]:
+        """The keys of the streams this run reads, in order."""
+
+    @abc.abstractmethod
+    def read_stream(self, key: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+        """Yield ``(mentions, new state)`` per page of stream ``key``, starting from ``state``."""
+
+    def stream_states(self, cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Each stream's stored state (``{}`` for a new stream), in :meth:`streams` order."""
+        stored = cursor.get(self.cursor_key) or {}
+        return {k: dict(stored.get(k) or {}) for k in self.streams()}
+
+    def pages(self, states: dict[str, dict[str, Any]], key: str, yielded: set[str]) -> Iterator[Page]:
+        """Read stream ``key`` page by page, updating ``states`` and ``yielded`` as pages go out."""
+        for mentions, state in self.read_stream(key, states[key]):
+            states[key] = state
+            fresh = [m for m in mentions if m.native_id not in yielded]
+            yielded.update(m.native_id for m in fresh)
+            yield Page(mentions=fresh, cursor={self.cursor_key: copy.deepcopy(states)})
+
+    def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
+        """Yield every stream's pages in turn (see :meth:`Collector.fetch` for the contract)."""
+        states = self.stream_states(cursor)
+        yielded: set[str] = set()
+        for key in list(states):
+            yield from self.pages(states, key, yielded)

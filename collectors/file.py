@@ -28,11 +28,12 @@ import csv
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from collectors.base import Collector, Engagement, FatalSourceError, Mention, Page
+from collectors.base import Collector, Engagement, FatalSourceError, Mention, Page, SourceOptions
+from monitor.config.types import Duration
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 1000
@@ -141,10 +142,21 @@ def _numbered_mentions(path: Path, platform: str, skip: int) -> Iterator[tuple[i
             yield index + 1, None
 
 
+class FileSource(SourceOptions):
+    """``sources.file``: JSONL or CSV files dropped into ``path`` (a file or a folder); on by default."""
+
+    enabled: bool = True
+    interval: Duration = timedelta(minutes=1)
+    path: Path = Path("data/inbox")
+    platform: str = "file"
+
+
 class FileCollector(Collector):
     """Reads every ``*.jsonl``/``*.ndjson``/``*.csv`` file at ``options.path`` (file or folder)."""
 
     name = "file"
+    Options = FileSource
+    order = 0
 
     def files(self) -> list[Path]:
         path = Path(self.options.path)

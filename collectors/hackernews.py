@@ -16,19 +16,30 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-import requests
+from pydantic import Field
 
-from collectors.base import Collector, Engagement, Mention, Page
+from collectors.base import Engagement, Mention, SourceOptions, StreamCollector
 from collectors.text import from_epoch, strip_html
-from collectors.web import RetryPolicy, get, json_body, with_retries
+from collectors.web import RetryPolicy, get, json_body, session, with_retries
 
 log = logging.getLogger(__name__)
 
 
-class HackerNewsCollector(RetryPolicy, Collector):
+class HackerNewsSource(SourceOptions):
+    """``sources.hackernews``: Algolia's ``search_by_date``."""
+
+    base_url: str = "https://hn.algolia.com/api/v1"
+    hits_per_page: int = Field(100, ge=1, le=1000)
+    max_pages: int = Field(10, ge=1, le=100)
+
+
+class HackerNewsCollector(RetryPolicy, StreamCollector):
     """Stories and comments mentioning a brand term, incremental by creation second."""
 
     name: ClassVar[str] = "hackernews"
+    Options = HackerNewsSource
+    order = 40
+    cursor_key = "queries"
 
     def __init__(self, options: Any, brands: list[Any], env: Mapping[str, str]) -> None:
         super().__init__(options, brands, env)
@@ -37,20 +48,14 @@ class HackerNewsCollector(RetryPolicy, Collector):
             for t in b.terms:
                 terms.setdefault(t.lower(), t)
         self.queries = list(terms.values())
-        self.session = requests.Session()
+        self.session = session()
 
-    def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
-        """Yield a page per Algolia response; raises RateLimited, FatalSourceError, RetriableError."""
-        states = {q: dict(cursor.get("queries", {}).get(q) or {}) for q in self.queries}
-        yielded: set[str] = set()
-        for query in self.queries:
-            for mentions, state in self._walk(query, states[query]):
-                states[query] = state
-                fresh = [m for m in mentions if m.native_id not in yielded]
-                yielded.update(m.native_id for m in fresh)
-                yield Page(mentions=fresh, cursor={"queries": copy.deepcopy(states)})
+    def streams(self) -> list[str]:
+        return list(self.queries)
 
-    def _walk(self, query: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+    def read_stream(self, query: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+        """Pages of one query, newest first, resuming a pending walk; raises RateLimited,
+        FatalSourceError, RetriableError."""
         since: int | None = state.get("since")
         since_ids = set(state.get("since_ids") or [])
         pending = copy.deepcopy(state.get("pending"))

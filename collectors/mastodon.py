@@ -15,64 +15,76 @@ A failing instance does not stop the others: its error is raised after they are 
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlparse
 
-import requests
+from pydantic import Field
 
-from collectors.base import Collector, CollectorError, Engagement, Mention, Page
+from collectors.base import CollectorError, Engagement, Mention, Page, Secret, SourceOptions, StreamCollector
 from collectors.text import from_iso, short_id, strip_html
 from collectors.walk import walk
-from collectors.web import RetryPolicy, get, json_body, with_retries
+from collectors.web import RetryPolicy, get, json_body, session, with_retries
+from monitor.config.types import EnvVarName
 
 log = logging.getLogger(__name__)
 
 
-class MastodonCollector(RetryPolicy, Collector):
+class MastodonSource(SourceOptions):
+    """``sources.mastodon``: hashtag timelines, and status search with a token."""
+
+    instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"])
+    hashtags: list[str] = Field(default_factory=list)
+    access_token_env: EnvVarName = "MASTODON_ACCESS_TOKEN"
+    limit: int = Field(40, ge=1, le=40)
+    max_pages: int = Field(5, ge=1, le=100)
+
+
+class MastodonCollector(RetryPolicy, StreamCollector):
     """Statuses from hashtag timelines and (with a token) search, incremental by ``since_id``."""
 
     name: ClassVar[str] = "mastodon"
+    Options = MastodonSource
+    secrets = (Secret("access_token", "access_token_env", required=False),)
+    order = 50
 
     def __init__(self, options: Any, brands: list[Any], env: Mapping[str, str]) -> None:
         super().__init__(options, brands, env)
         tags = options.hashtags or [t for b in brands for t in b.terms]
         self.hashtags = list(dict.fromkeys(h for h in (_hashtag(t) for t in tags) if h))
         self.terms = list(dict.fromkeys(t for b in brands for t in b.terms))
-        self.token = (env.get(options.access_token_env) or "").strip() or None
-        self.session = requests.Session()
+        self.token = self.secret("access_token")
+        self.session = session()
 
-    def streams(self) -> list[tuple[str, str, str]]:
-        """``(key, instance, kind:value)`` for every stream this run polls, in order."""
+    def streams(self) -> list[str]:
+        """``<instance>|tag:<tag>`` and ``<instance>|search:<term>`` for every stream this run polls."""
         out = []
         for instance in (i.rstrip("/") for i in self.options.instances):
-            out += [(f"{instance}|tag:{h}", instance, f"tag:{h}") for h in self.hashtags]
+            out += [f"{instance}|tag:{h}" for h in self.hashtags]
         if self.token and self.options.instances:
             home = self.options.instances[0].rstrip("/")
-            out += [(f"{home}|search:{t}", home, f"search:{t}") for t in self.terms]
+            out += [f"{home}|search:{t}" for t in self.terms]
         return out
+
+    def read_stream(self, key: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+        instance, _, stream = key.partition("|")
+        yield from walk(state, self._fetcher(instance, stream), self.options.max_pages, f"mastodon {key}")
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
         """Yield a page per response; after all instances, raise the first error one of them hit."""
-        streams = self.streams()
         if not self.token and not self.hashtags:
             self.require_env(self.options.access_token_env)
-        states = {k: dict(cursor.get("streams", {}).get(k) or {}) for k, _, _ in streams}
+        states = self.stream_states(cursor)
         yielded: set[str] = set()
         failed: dict[str, CollectorError] = {}
-        for key, instance, stream in streams:
+        for key in list(states):
+            instance = key.partition("|")[0]
             if instance in failed:
                 continue
             try:
-                fetch = self._fetcher(instance, stream)
-                for mentions, state in walk(states[key], fetch, self.options.max_pages, f"mastodon {key}"):
-                    states[key] = state
-                    fresh = [m for m in mentions if m.native_id not in yielded]
-                    yielded.update(m.native_id for m in fresh)
-                    yield Page(mentions=fresh, cursor={"streams": copy.deepcopy(states)})
+                yield from self.pages(states, key, yielded)
             except CollectorError as err:
                 log.warning("mastodon: %s failed, continuing with the other instances: %s", key, err)
                 failed[instance] = err

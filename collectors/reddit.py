@@ -12,35 +12,60 @@ listings repeat items), so nothing is yielded twice. praw's own rate limiter sta
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import praw
-import prawcore
+from pydantic import Field
 
 from collectors.base import (
-    Collector,
     Engagement,
     FatalSourceError,
     Mention,
     Page,
     RateLimited,
     RetriableError,
+    Secret,
+    SourceOptions,
+    StreamCollector,
 )
 from collectors.query import or_queries
 from collectors.text import from_epoch, jsonable, mentions_any
 from collectors.web import RetryPolicy, reset_time, with_retries
+from monitor.config.types import EnvVarName
+
+if TYPE_CHECKING:
+    import praw
 
 log = logging.getLogger(__name__)
-TRANSIENT = (prawcore.ServerError, prawcore.RequestException, prawcore.TooManyRequests)
 
 
-class RedditCollector(RetryPolicy, Collector):
+class RedditSource(SourceOptions):
+    """``sources.reddit``: praw with a read-only script app."""
+
+    client_id_env: EnvVarName = "REDDIT_CLIENT_ID"
+    client_secret_env: EnvVarName = "REDDIT_CLIENT_SECRET"
+    user_agent_env: EnvVarName = "REDDIT_USER_AGENT"
+    subreddits: list[str] = Field(default_factory=list)
+    search_all: bool = True
+    comments: bool = True
+    limit: int = Field(100, ge=1, le=1000)
+
+
+def _transient() -> tuple[type[BaseException], ...]:
+    import prawcore
+
+    return (prawcore.ServerError, prawcore.RequestException, prawcore.TooManyRequests)
+
+
+class RedditCollector(RetryPolicy, StreamCollector):
     """New submissions (search) and comments (subreddit listings) mentioning the brands."""
 
     name: ClassVar[str] = "reddit"
+    Options = RedditSource
+    secrets = (Secret("client_id", "client_id_env"), Secret("client_secret", "client_secret_env"),
+               Secret("user_agent", "user_agent_env"))
+    order = 20
     lookback: float = 900.0
     """Seconds before the newest item within which late arrivals are still accepted."""
     max_seen: int = 5000
@@ -63,11 +88,12 @@ class RedditCollector(RetryPolicy, Collector):
     def reddit(self) -> praw.Reddit:
         """The praw client, built once; raises NotConfigured naming a missing env var."""
         if self._reddit is None:
-            o = self.options
+            import praw
+
             self._reddit = praw.Reddit(
-                client_id=self.require_env(o.client_id_env),
-                client_secret=self.require_env(o.client_secret_env),
-                user_agent=self.require_env(o.user_agent_env),
+                client_id=self.secret("client_id"),
+                client_secret=self.secret("client_secret"),
+                user_agent=self.secret("user_agent"),
                 check_for_updates=False,
                 timeout=int(self.timeout),
             )
@@ -75,21 +101,21 @@ class RedditCollector(RetryPolicy, Collector):
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
         """Yield one page per stream; raises RateLimited, FatalSourceError or RetriableError."""
-        reddit = self.reddit()
-        states = {k: dict(cursor.get("streams", {}).get(k) or {}) for k in self.streams()}
-        yielded: set[str] = set()
-        for key in states:
-            mentions, states[key] = self._stream(reddit, key, states[key])
-            fresh = [m for m in mentions if m.native_id not in yielded]
-            yielded.update(m.native_id for m in fresh)
-            yield Page(mentions=fresh, cursor={"streams": copy.deepcopy(states)})
+        self.reddit()
+        yield from super().fetch(cursor)
+
+    def read_stream(self, key: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+        """One page: everything new in the listing down to the cursor (listings have no "since")."""
+        yield self._stream(self.reddit(), key, state)
 
     def _stream(
         self, reddit: praw.Reddit, key: str, state: dict[str, Any]
     ) -> tuple[list[Mention], dict[str, Any]]:
+        import prawcore
+
         try:
             things, newest = with_retries(self, self._read, reddit, key, state, source="reddit",
-                                          what=f"reading {key}", retry_on=TRANSIENT)
+                                          what=f"reading {key}", retry_on=_transient())
         except RetriableError as err:
             cause = err.__cause__
             if isinstance(cause, prawcore.TooManyRequests):

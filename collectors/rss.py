@@ -10,51 +10,65 @@ stop the others: its error is raised after they are collected.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
-import feedparser
-import requests
+from pydantic import Field
 
-from collectors.base import Collector, CollectorError, Mention, NotConfigured, Page, RetriableError
+from collectors.base import CollectorError, Mention, NotConfigured, Page, RetriableError, SourceOptions, StreamCollector
 from collectors.text import jsonable, short_id, strip_html
-from collectors.web import RetryPolicy, get, with_retries
+from collectors.web import RetryPolicy, get, session, with_retries
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
 
-class RssCollector(RetryPolicy, Collector):
+class RssSource(SourceOptions):
+    """``sources.rss``: RSS or Atom feed URLs (e.g. Google Alerts feeds)."""
+
+    feeds: list[str] = Field(default_factory=list)
+
+
+class RssCollector(RetryPolicy, StreamCollector):
     """New entries of every configured feed, de-duplicated by entry id (or link)."""
 
     name: ClassVar[str] = "rss"
+    Options = RssSource
+    order = 60
+    cursor_key = "feeds"
     seen_limit: int = 500
 
     def __init__(self, options: Any, brands: list[Any], env: Mapping[str, str]) -> None:
         super().__init__(options, brands, env)
-        self.session = requests.Session()
+        self.session = session()
         self.session.headers["User-Agent"] = "brand-monitor/0.1 (+feed reader)"
+
+    def streams(self) -> list[str]:
+        return list(self.options.feeds)
+
+    def read_stream(self, url: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+        """One page when the feed has new entries, none when it is unchanged (304 or nothing new)."""
+        page = self._feed(url, state)
+        if page is not None:
+            yield page
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
         """Yield one page per feed with new entries; raises the first feed's error at the end."""
         if not self.options.feeds:
             raise NotConfigured("rss: sources.rss.feeds is empty; add feed URLs or disable the source")
-        states = {u: dict(cursor.get("feeds", {}).get(u) or {}) for u in self.options.feeds}
+        states = self.stream_states(cursor)
         failed: list[CollectorError] = []
-        for url in self.options.feeds:
+        for url in list(states):
             try:
-                page = self._feed(url, states[url])
+                yield from self.pages(states, url, set())
             except CollectorError as err:
                 log.warning("rss: %s failed, continuing with the other feeds: %s", url, err)
                 failed.append(err)
-                continue
-            if page is None:
-                continue
-            mentions, states[url] = page
-            yield Page(mentions=mentions, cursor={"feeds": copy.deepcopy(states)})
         if failed:
             raise failed[0]
 
@@ -67,6 +81,8 @@ class RssCollector(RetryPolicy, Collector):
         resp = with_retries(self, self._get, url, headers, source="rss", what=f"GET {url}")
         if resp.status_code == 304:
             return None
+        import feedparser
+
         parsed = feedparser.parse(resp.content, response_headers={
             "content-location": url, "content-type": resp.headers.get("content-type", "")})
         if not parsed.entries and parsed.bozo:

@@ -14,16 +14,24 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
-
-import requests
-import tenacity
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from collectors.base import FatalSourceError, RateLimited, RetriableError
 from collectors.text import from_iso
 
+if TYPE_CHECKING:
+    import requests
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def session() -> requests.Session:
+    """A new requests session (requests is imported on first use: the registry imports every
+    collector module to build the config, and ``monitor --help`` must stay fast)."""
+    import requests
+
+    return requests.Session()
 
 
 class Transient(Exception):
@@ -55,6 +63,8 @@ def with_retries(
     Raises :class:`RetriableError` naming ``what`` once ``policy.retry_attempts`` are used up;
     any other exception propagates unchanged on the first occurrence.
     """
+    import tenacity
+
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(policy.retry_attempts),
         wait=tenacity.wait_exponential(multiplier=policy.retry_wait, max=policy.retry_wait_max),
@@ -115,6 +125,8 @@ def get(
     Raises :class:`Transient` (timeout, connection error, 408, 5xx), :class:`RateLimited` (429),
     :class:`FatalSourceError` (401/403 with ``auth_hint``; any other 4xx).
     """
+    import requests
+
     started = time.monotonic()
     try:
         resp = session.get(url, params=params, headers=dict(headers or {}), timeout=timeout)

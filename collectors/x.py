@@ -7,21 +7,34 @@ how a walk interrupted by a rate limit resumes without gaps or repeats).
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import requests
-import tweepy
+from pydantic import Field
 
-from collectors.base import Collector, Engagement, FatalSourceError, Mention, NotConfigured, Page, RateLimited
+from collectors.base import (
+    Engagement,
+    FatalSourceError,
+    Mention,
+    NotConfigured,
+    Page,
+    RateLimited,
+    Secret,
+    SourceOptions,
+    StreamCollector,
+)
 from collectors.query import x_queries
 from collectors.text import from_iso
 from collectors.walk import walk
 from collectors.web import RetryPolicy, Transient, with_retries
+from monitor.config.types import EnvVarName
+
+if TYPE_CHECKING:
+    import tweepy
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +44,40 @@ USER_FIELDS = ["username", "public_metrics", "verified"]
 TWEEPY_HOST = "https://api.twitter.com"
 
 
-class _Adapter(requests.adapters.HTTPAdapter):
+class XSource(SourceOptions):
+    """``sources.x``: X API v2 recent search."""
+
+    bearer_token_env: EnvVarName = "X_BEARER_TOKEN"
+    exclude_retweets: bool = True
+    max_results: int = Field(100, ge=10, le=100)
+    max_pages: int = Field(10, ge=1, le=500)
+    base_url: str | None = None
+
+
+@cache
+def _adapter_class() -> type:
     """tweepy's transport, with a timeout (tweepy sets none) and ``options.base_url`` applied.
 
     tweepy always builds ``https://api.twitter.com/...`` URLs; a configured ``base_url`` (a
-    proxy, or ``https://api.x.com``) replaces that prefix here.
+    proxy, or ``https://api.x.com``) replaces that prefix here. Built on first use, so
+    importing this module (the registry does, to build the config) stays cheap.
     """
+    import requests
 
-    def __init__(self, timeout: float, base_url: str | None) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.base_url = base_url.rstrip("/") if base_url else None
+    class _Adapter(requests.adapters.HTTPAdapter):
+        def __init__(self, timeout: float, base_url: str | None) -> None:
+            super().__init__()
+            self.timeout = timeout
+            self.base_url = base_url.rstrip("/") if base_url else None
 
-    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        if self.base_url and request.url.startswith(TWEEPY_HOST):
-            request.url = self.base_url + request.url[len(TWEEPY_HOST):]
-        return super().send(request, **kwargs)
+        def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = self.timeout
+            if self.base_url and request.url.startswith(TWEEPY_HOST):
+                request.url = self.base_url + request.url[len(TWEEPY_HOST):]
+            return super().send(request, **kwargs)
+
+    return _Adapter
 
 
 class _RedactBearer(logging.Filter):
@@ -67,10 +96,14 @@ class _StaleCursor(FatalSourceError):
     """X refused a since_id/until_id older than its 7-day search window."""
 
 
-class XCollector(RetryPolicy, Collector):
+class XCollector(RetryPolicy, StreamCollector):
     """Tweets matching the brands, newest first per query, incremental by ``since_id``."""
 
     name: ClassVar[str] = "x"
+    Options = XSource
+    secrets = (Secret("bearer_token", "bearer_token_env"),)
+    order = 10
+    cursor_key = "queries"
 
     def __init__(self, options: Any, brands: list[Any], env: Mapping[str, str]) -> None:
         super().__init__(options, brands, env)
@@ -80,38 +113,32 @@ class XCollector(RetryPolicy, Collector):
             raise NotConfigured(f"x: {err}; shorten it in config.yaml") from None
 
     def _client(self) -> tweepy.Client:
-        token = self.require_env(self.options.bearer_token_env)
-        client = tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
-        client.session.mount("https://", _Adapter(self.timeout, self.options.base_url))
+        import tweepy
+
+        client = tweepy.Client(bearer_token=self.secret("bearer_token"), return_type=dict,
+                               wait_on_rate_limit=False)
+        client.session.mount("https://", _adapter_class()(self.timeout, self.options.base_url))
         tweepy_log = logging.getLogger("tweepy.client")
         if _REDACT not in tweepy_log.filters:
             tweepy_log.addFilter(_REDACT)
         return client
 
+    def streams(self) -> list[str]:
+        return list(self.queries)
+
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
         """Yield one page per API response; raises RateLimited, FatalSourceError, RetriableError."""
-        client = self._client()
-        states = {q: dict(cursor.get("queries", {}).get(q) or {}) for q in self.queries}
-        yielded: set[str] = set()
-        for query in self.queries:
-            try:
-                yield from self._pages(client, query, states, yielded)
-            except _StaleCursor as err:
-                # X searches only the last 7 days; a cursor older than that cannot be resumed.
-                log.warning("%s; collecting %r afresh from the last 7 days", err, query)
-                states[query] = {}
-                yield from self._pages(client, query, states, yielded)
+        self.client = self._client()
+        yield from super().fetch(cursor)
 
-    def _pages(
-        self, client: tweepy.Client, query: str, states: dict[str, Any], yielded: set[str]
-    ) -> Iterator[Page]:
-        """The walk for one query; updates ``states`` and ``yielded`` in place as pages go out."""
-        fetch = self._fetcher(client, query)
-        for mentions, state in walk(states[query], fetch, self.options.max_pages, f"x {query!r}"):
-            states[query] = state
-            fresh = [m for m in mentions if m.native_id not in yielded]
-            yielded.update(m.native_id for m in fresh)
-            yield Page(mentions=fresh, cursor={"queries": copy.deepcopy(states)})
+    def read_stream(self, query: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+        """The walk for one query; a cursor older than X's 7-day window starts the query afresh."""
+        fetch = self._fetcher(self.client, query)
+        try:
+            yield from walk(state, fetch, self.options.max_pages, f"x {query!r}")
+        except _StaleCursor as err:
+            log.warning("%s; collecting %r afresh from the last 7 days", err, query)
+            yield from walk({}, fetch, self.options.max_pages, f"x {query!r}")
 
     def _fetcher(self, client: tweepy.Client, query: str) -> Any:
         def fetch(
@@ -140,6 +167,9 @@ class XCollector(RetryPolicy, Collector):
         return fetch
 
     def _search(self, client: tweepy.Client, query: str, params: dict[str, Any]) -> dict[str, Any]:
+        import requests
+        import tweepy
+
         try:
             return client.search_recent_tweets(query, **params)
         except tweepy.TooManyRequests as err:

@@ -31,14 +31,15 @@ from dashboard.sql import (
     mention_rows,
     mention_select,
     scored_join,
-    seconds_between,
     to_timestamps,
     write_csv,
 )
 from dashboard.store import Source, cached, dialect, engine_for, frame
 from dashboard.store import clear as clear  # re-exported for the pages
 from dashboard.store import database_problem as database_problem
-from monitor.db import sqlite_path
+from monitor.escalations.stats import escalation_stats
+from monitor.store import sqlite_path
+from monitor.store.sql import unscored
 
 OPEN_ESCALATION = ("open", "acknowledged")
 EXPORT_LIMIT = 250_000  # Streamlit holds a download in memory: keep an export bounded
@@ -194,19 +195,17 @@ def escalation_timings(src: Source, start: datetime, end: datetime) -> dict[str,
     """Median and p90 seconds to acknowledge and to resolve, for escalations created in the window.
 
     Keys: ack_median, ack_p90, resolve_median, resolve_p90 (None when nothing to measure), created.
+    Counted by :func:`monitor.escalations.stats.escalation_stats`, the one rule for these figures.
     """
-    d = dialect(src)
-    stmt = select(
-        seconds_between(d, E.c.acknowledged_at, E.c.created_at).label("ack"),
-        seconds_between(d, E.c.resolved_at, E.c.created_at).label("resolve"),
-    ).where(E.c.created_at >= start, E.c.created_at < end)
-    df = frame(src, stmt)
-    out: dict[str, float | None] = {"created": float(len(df))}
-    for col in ("ack", "resolve"):
-        values = pd.to_numeric(df[col], errors="coerce").dropna()
-        out[f"{col}_median"] = float(values.median()) if len(values) else None
-        out[f"{col}_p90"] = float(values.quantile(0.9)) if len(values) else None
-    return out
+    with engine_for(src.url).connect() as conn:
+        stats = escalation_stats(conn, start, end)
+
+    def seconds(value: Any) -> float | None:
+        return value.total_seconds() if value is not None else None
+
+    return {"created": float(stats.total),
+            "ack_median": seconds(stats.time_to_acknowledge_median), "ack_p90": seconds(stats.time_to_acknowledge_p90),
+            "resolve_median": seconds(stats.time_to_resolve_median), "resolve_p90": seconds(stats.time_to_resolve_p90)}
 
 
 @cached
@@ -251,11 +250,7 @@ def backlog(src: Source) -> dict[str, Any]:
     """Mentions stored and those without a model score: keys mentions, unscored, oldest_unscored."""
     with engine_for(src.url).connect() as conn:
         total = conn.execute(select(func.count()).select_from(M)).scalar_one()
-        row = conn.execute(
-            select(func.count(), func.min(M.c.created_at))
-            .select_from(M.outerjoin(S, S.c.mention_id == M.c.id))
-            .where(S.c.mention_id.is_(None))
-        ).one()
+        row = conn.execute(unscored(func.count(), func.min(M.c.created_at))).one()
     return {"mentions": int(total), "unscored": int(row[0]), "oldest_unscored": row[1]}
 
 

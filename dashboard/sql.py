@@ -14,7 +14,6 @@ from typing import Any, NamedTuple, cast
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     Table,
     and_,
@@ -22,14 +21,13 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
     or_,
     select,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection
 
-from monitor.db import Alert, Brand, Correction, Escalation, Mention, MentionBrand, Sentiment, SourceState
+from monitor.store import Alert, Brand, Correction, Escalation, Mention, MentionBrand, Sentiment, SourceState
+from monitor.store.sql import bucket_start_expr, effective_label
 
 M = cast(Table, Mention.__table__)
 MB = cast(Table, MentionBrand.__table__)
@@ -57,29 +55,17 @@ class MentionFilter(NamedTuple):
 
 
 def label_expr() -> ColumnElement[str]:
-    """The label a mention counts under: a person's correction, else the model's, else unscored."""
-    return func.coalesce(C.c.label, S.c.label, literal(UNSCORED))
+    """The label a mention counts under (:func:`monitor.store.sql.effective_label`), else ``unscored``."""
+    return func.coalesce(effective_label(C.c.label, S.c.label), literal(UNSCORED))
 
 
 def bucket_expr(dialect: str, col: Any, seconds: int) -> ColumnElement[Any]:
-    """``col`` floored to a ``seconds``-wide bucket: epoch seconds on SQLite, a timestamp on PostgreSQL."""
-    seconds = int(seconds)
-    if dialect == "sqlite":
-        return (sql_cast(func.strftime("%s", col), Integer) // seconds) * seconds
-    return func.date_bin(
-        literal_column(f"interval '{seconds} seconds'"), col, literal_column("timestamp '2000-01-01'")
-    )
-
-
-def seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[float]:
-    """``later - earlier`` in seconds, as a float."""
-    if dialect == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-    return func.extract("epoch", later - earlier)
+    """The start of ``col``'s ``seconds``-wide bucket, aligned as spike detection's buckets are."""
+    return bucket_start_expr(dialect, col, seconds)
 
 
 def to_timestamps(values: pd.Series) -> pd.Series:
-    """Bucket values from :func:`bucket_expr` as naive UTC pandas timestamps."""
+    """Bucket starts from :func:`bucket_expr` (epoch seconds or timestamps) as naive UTC pandas timestamps."""
     if pd.api.types.is_numeric_dtype(values):
         return pd.to_datetime(values, unit="s")
     return pd.to_datetime(values)

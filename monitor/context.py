@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from monitor.config import Config, load_config
-from monitor.db import make_engine
+from monitor.store import make_engine
 
 
 @dataclass

@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor import jobs
 from monitor.context import App
-from monitor.db import utcnow
+from monitor.store import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Scoring jobs: give every mention a Sentiment row, and re-score after a model change.
+"""Scoring: give every mention a Sentiment row, re-score after a model change, and keep a
+person's correction beside the model's label.
 
 Plain functions over an engine and a scorer (anything with ``version`` and
 ``score(texts) -> list[Score]``); the scheduler and the CLI wire them up.
@@ -14,7 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from tqdm.auto import tqdm
 
-from monitor.db import Correction, Mention, Sentiment, session_scope, utcnow
+from monitor.errors import WorkflowError
+from monitor.store import Correction, Label, Mention, Sentiment, session_scope, utcnow
+from monitor.store.sql import unscored
 
 
 class SupportsScore(Protocol):
@@ -85,12 +88,8 @@ def score_pending(engine: Engine, scorer: SupportsScore, *, batch_size: int = 25
     Returns how many mentions were scored. A mention scored meanwhile by another worker
     keeps that worker's row. Raises what the scorer raises (e.g. ModelLoadError).
     """
-    base = select(Mention.id, Mention.title, Mention.text).outerjoin(
-        Sentiment, Sentiment.mention_id == Mention.id
-    ).where(Sentiment.mention_id.is_(None))
-    count = select(func.count()).select_from(Mention).outerjoin(
-        Sentiment, Sentiment.mention_id == Mention.id
-    ).where(Sentiment.mention_id.is_(None))
+    base = unscored(Mention.id, Mention.title, Mention.text)
+    count = unscored(func.count())
     return _run(engine, scorer, base, count, replace=False, batch_size=batch_size, limit=limit,
                 progress=progress, desc="score")
 
@@ -121,3 +120,23 @@ def corrections_dataset(engine: Engine) -> tuple[list[str], list[str]]:
             .order_by(Mention.id)
         ).all()
     return [mention_text(t, x) for t, x, _ in rows], [str(lab) for _, _, lab in rows]
+
+
+def correct_sentiment(engine: Engine, mention_id: int, label: str, *, by: str = "") -> Correction:
+    """Store a person's label for a mention beside the model's score; returns the correction.
+
+    Raises :class:`WorkflowError` for an unknown mention or label.
+    """
+    try:
+        value = Label(label)
+    except ValueError:
+        raise WorkflowError(f"unknown label {label!r}; use negative, neutral or positive") from None
+    with session_scope(engine) as session:
+        if session.get(Mention, mention_id) is None:
+            raise WorkflowError(f"mention {mention_id} does not exist")
+        row = session.get(Correction, mention_id) or Correction(mention_id=mention_id, label=value)
+        row.label = value
+        row.corrected_by = by
+        row.corrected_at = utcnow()
+        session.add(row)
+    return row

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from monitor.context import App
-from monitor.db import Alert, DeliveryStatus, Escalation, EscalationStatus, Mention, Sentiment, SourceState
+from monitor.store import Alert, DeliveryStatus, Escalation, EscalationStatus, Mention, SourceState
+from monitor.store.sql import unscored
 
 
 def gather(app: App) -> dict[str, Any]:
@@ -19,11 +20,7 @@ def gather(app: App) -> dict[str, Any]:
         scalar = session.execute
         totals = {
             "mentions": scalar(select(func.count()).select_from(Mention)).scalar_one(),
-            "unscored": scalar(
-                select(func.count()).select_from(Mention)
-                .outerjoin(Sentiment, Sentiment.mention_id == Mention.id)
-                .where(Sentiment.mention_id.is_(None))
-            ).scalar_one(),
+            "unscored": scalar(unscored(func.count())).scalar_one(),
             "open_escalations": scalar(
                 select(func.count()).select_from(Escalation).where(
                     Escalation.status.in_([EscalationStatus.open, EscalationStatus.acknowledged]))

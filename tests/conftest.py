@@ -58,7 +58,7 @@ def config_path(tmp_path: Path) -> Path:
 def app(config_path: Path) -> Any:
     """An App on a migrated SQLite file in tmp_path (real Alembic upgrade)."""
     from monitor.context import App
-    from monitor.migrate import upgrade
+    from monitor.store.migrate import upgrade
 
     application = App.from_file(config_path, env={})
     upgrade(application.config.database.url)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from monitor.config import Config, parse_config
-from monitor.db import Brand, Mention, MentionBrand, Sentiment, make_engine, session_scope
+from monitor.store import Brand, Mention, MentionBrand, Sentiment, make_engine, session_scope
 
 T0 = datetime(2026, 11, 2, 0, 0)  # a Monday, naive UTC
 _ids = itertools.count(1)

@@ -16,7 +16,7 @@ import yaml
 from sqlmodel import Session, SQLModel
 from streamlit.testing.v1 import AppTest
 
-from monitor.db import (
+from monitor.store import (
     Alert,
     Brand,
     Escalation,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from monitor.backtest import BacktestError, backtest, print_backtest
+from monitor.lab.backtest import BacktestError, backtest, print_backtest
 from tests.fixtures_alerts import T0, daily_weekly_rate, make_config
 
 STORM = T0 + timedelta(days=7, hours=14)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from monitor.cli import cli
-from monitor.db import Brand, Mention
+from monitor.store import Brand, Mention
 
 ROWS = [
     {"platform": "x", "id": "1", "text": "Acme support is useless, refund please @acme",
@@ -117,7 +117,7 @@ def test_csv_file_with_missing_header_column_pauses_source_with_clear_error(conf
 
 
 def test_backtest_replays_a_labelled_file_and_prints_the_alert(tmp_path: Path) -> None:
-    from monitor import demodata
+    from monitor.lab import demodata
     from tests.conftest import write_config
 
     plan = demodata.generate(days=10)
@@ -130,7 +130,7 @@ def test_backtest_replays_a_labelled_file_and_prints_the_alert(tmp_path: Path) -
 
 
 def test_backtest_with_unlabelled_rows_and_no_model_is_a_clear_error(tmp_path: Path) -> None:
-    from monitor import demodata
+    from monitor.lab import demodata
     from tests.conftest import write_config
 
     rows = [{k: v for k, v in r.items() if k != "label"} for r in demodata.generate(days=3).rows[:50]]

@@ -10,8 +10,7 @@ import responses
 from responses import matchers
 
 from collectors.base import FatalSourceError, RateLimited, RetriableError
-from collectors.hackernews import HackerNewsCollector
-from monitor.config import HackerNewsSource
+from collectors.hackernews import HackerNewsCollector, HackerNewsSource
 from tests.conftest_collectors import brand, drain, fast, payload
 
 SEARCH = "https://hn.algolia.com/api/v1/search_by_date"

@@ -8,7 +8,9 @@ import responses
 
 from collectors import registry
 from collectors.base import RetriableError
-from monitor.config import HackerNewsSource, RssSource, XSource
+from collectors.hackernews import HackerNewsSource
+from collectors.rss import RssSource
+from collectors.x import XSource
 from tests.conftest_collectors import brand, drain, fast, payload
 
 NEWS = "https://technews.example.com/feed.xml"
@@ -35,7 +37,8 @@ def test_one_source_500s_forever_while_the_others_deliver() -> None:
 
 
 def test_registry_builds_every_source() -> None:
-    from monitor.config import MastodonSource, RedditSource
+    from collectors.mastodon import MastodonSource
+    from collectors.reddit import RedditSource
 
     options = {"x": XSource(), "reddit": RedditSource(), "hackernews": HackerNewsSource(),
                "mastodon": MastodonSource(), "rss": RssSource()}

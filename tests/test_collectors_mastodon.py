@@ -9,8 +9,7 @@ import responses
 from responses import matchers
 
 from collectors.base import FatalSourceError, NotConfigured, RateLimited, RetriableError
-from collectors.mastodon import MastodonCollector
-from monitor.config import MastodonSource
+from collectors.mastodon import MastodonCollector, MastodonSource
 from tests.conftest_collectors import brand, drain, fast, payload
 
 SOCIAL = "https://mastodon.social"

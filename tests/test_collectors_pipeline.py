@@ -9,10 +9,10 @@ import responses
 from sqlalchemy import select
 from sqlmodel import Session
 
-from monitor.collect import collect_source
 from monitor.context import App
-from monitor.db import Mention as MentionRow
-from monitor.migrate import upgrade
+from monitor.ingest.collect import collect_source
+from monitor.store import Mention as MentionRow
+from monitor.store.migrate import upgrade
 from tests.conftest import write_config
 from tests.conftest_collectors import payload
 

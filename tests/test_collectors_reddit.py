@@ -12,8 +12,7 @@ import responses
 from responses import matchers
 
 from collectors.base import FatalSourceError, NotConfigured, RateLimited, RetriableError
-from collectors.reddit import RedditCollector
-from monitor.config import RedditSource
+from collectors.reddit import RedditCollector, RedditSource
 from tests.conftest_collectors import brand, drain, fast, payload
 
 TOKEN = "https://www.reddit.com/api/v1/access_token"

@@ -9,8 +9,7 @@ import pytest
 import responses
 
 from collectors.base import NotConfigured, RetriableError
-from collectors.rss import RssCollector
-from monitor.config import RssSource
+from collectors.rss import RssCollector, RssSource
 from tests.conftest_collectors import brand, drain, fast, payload
 
 ALERTS = "https://www.google.com/alerts/feeds/06807031914929345698/10604166159629661594"

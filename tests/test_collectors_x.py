@@ -11,8 +11,7 @@ from responses import matchers
 
 from collectors.base import FatalSourceError, NotConfigured, RateLimited, RetriableError
 from collectors.query import quote_term, x_queries
-from collectors.x import XCollector
-from monitor.config import XSource
+from collectors.x import XCollector, XSource
 from tests.conftest_collectors import brand, drain, fast, payload
 
 SEARCH = "https://api.twitter.com/2/tweets/search/recent"

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from collectors.base import Mention
-from monitor.db import Sentiment
 from monitor.ingest import ingest_mentions
 from monitor.scoring import score_pending
+from monitor.store import Sentiment
 
 T0 = datetime(2026, 11, 20, tzinfo=UTC)
 

@@ -145,8 +145,7 @@ def test_bad_config_exits_2_and_touches_nothing_stored(app: Any, tmp_path: Path)
 
 def test_collectors_read_secrets_from_a_file_too(tmp_path: Path) -> None:
     from collectors.base import NotConfigured
-    from collectors.x import XCollector
-    from monitor.config import XSource
+    from collectors.x import XCollector, XSource
 
     token = tmp_path / "x-token"
     token.write_text("AAAA-from-file\n", encoding="utf-8")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from monitor.db import Correction, Escalation, Sentiment, make_engine
+from monitor.store import Correction, Escalation, Sentiment, make_engine
 from tests import fixtures_dashboard as fx
 from tests.fixtures_dashboard import HOSTILE_TEXT, Seed, open_app
 

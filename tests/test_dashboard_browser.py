@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from monitor.db import Mention, MentionBrand, make_engine, utcnow
+from monitor.store import Mention, MentionBrand, make_engine, utcnow
 from tests.fixtures_dashboard import APP, HOSTILE_TEXT, seed, write_config
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from dashboard import queries
 from dashboard.sql import MentionFilter
-from monitor.db import utcnow
+from monitor.store import utcnow
 from tests.fixtures_dashboard import Seed, open_app, seed, write_config
 
 

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 from dashboard import queries
 from dashboard.sql import MB, MentionFilter, bucket_expr
 from dashboard.ui import WINDOWS, Window, config_path
-from monitor.db import make_engine, utcnow
+from monitor.store import make_engine, utcnow
 from tests.fixtures_dashboard import HOSTILE_TEXT, open_app, seed, write_config
 
 PAGES = ["trends", "share_of_voice", "mentions", "escalations", "alerts", "health"]

@@ -21,9 +21,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy.engine import Engine
 
+from monitor.alerts.outbox import backoff, claim, send_pending
 from monitor.config import Config
-from monitor.db import Alert, session_scope
-from monitor.delivery import backoff, claim, send_pending
+from monitor.store import Alert, session_scope
 from tests.fixtures_alerts import T0, add_brand, make_config, make_db
 
 NOW = T0 + timedelta(days=21, hours=14, minutes=5)

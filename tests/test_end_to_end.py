@@ -27,10 +27,10 @@ from sqlmodel import Session
 from collectors.base import Mention
 from monitor import jobs
 from monitor.context import App
-from monitor.db import Alert, Escalation
-from monitor.db import Mention as MentionRow
 from monitor.ingest import ingest_mentions
-from monitor.migrate import upgrade
+from monitor.store import Alert, Escalation
+from monitor.store import Mention as MentionRow
+from monitor.store.migrate import upgrade
 from tests.conftest import write_config
 
 pytestmark = pytest.mark.slow

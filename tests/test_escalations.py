@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from monitor.db import Correction, Escalation, session_scope
 from monitor.escalations import escalation_stats, flag_escalations, risk_terms_in
-from monitor.workflow import transition
+from monitor.escalations.workflow import transition
+from monitor.store import Correction, Escalation, session_scope
 from tests.fixtures_alerts import T0, add_brand, add_mention, make_config, make_db
 
 NOW = T0 + timedelta(minutes=30)
@@ -55,7 +55,9 @@ def test_engagement_risk_term_and_own_handle(engine: Engine, acme: int) -> None:
 def test_risk_terms_match_whole_words_and_phrases_only() -> None:
     terms = ["sue", "data breach", "down"]
     assert risk_terms_in("I will SUE them after this Data\nBreach", terms) == ["sue", "data breach"]
-    assert risk_terms_in("pursue a downgrade, issue #sue", terms) == []
+    assert risk_terms_in("pursue a downgrade, issue", terms) == []
+    # one rule with brand matching (issue 10): a hashtag counts as the word, #lawsuit as lawsuit
+    assert risk_terms_in("issue #sue", terms) == ["sue"]
 
 
 def test_confident_positive_and_unsure_negative_are_not_escalated(engine: Engine, acme: int) -> None:

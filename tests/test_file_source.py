@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.file import FileCollector, RowError, read_mentions, row_to_mention
-from monitor.config import FileSource
+from collectors.file import FileCollector, FileSource, RowError, read_mentions, row_to_mention
 
 CSV = """id,text,created_at,author,author_reach,likes,platform,url,language,conversation_id
 1,"Acme, again, down",2026-11-20T10:00:00Z,ann,120,3,x,https://x.com/ann/status/1,en,c1

@@ -15,9 +15,9 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from collectors.base import Engagement, Mention
-from monitor.db import Mention as MentionRow
-from monitor.db import MentionBrand, SourceState
 from monitor.ingest import ingest_mentions, load_cursor
+from monitor.store import Mention as MentionRow
+from monitor.store import MentionBrand, SourceState
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -73,7 +73,7 @@ CRASH = textwrap.dedent(
     """
     import os, sys
     from datetime import UTC, datetime
-    import monitor.ingest as ingest
+    import monitor.ingest.pipeline as ingest
     from collectors.base import Mention
     from monitor.context import App
 
@@ -115,7 +115,7 @@ def test_dashboard_can_read_while_collectors_write(app: Any) -> None:
     errors: list[BaseException] = []
 
     def reader() -> None:
-        from monitor.db import make_engine
+        from monitor.store import make_engine
 
         engine = make_engine(app.config.database.url)  # a separate engine, as the dashboard has
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.config import BrandConfig
-from monitor.matching import Matcher
+from monitor.ingest.matching import Matcher
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import monitor.db  # noqa: F401  (registers the tables)
-from monitor.db import make_engine
-from monitor.migrate import upgrade
+import monitor.store  # noqa: F401  (registers the tables)
+from monitor.store import make_engine
+from monitor.store.migrate import upgrade
 
 
 def test_upgrade_creates_the_models_schema_and_is_repeatable(tmp_path: Path) -> None:

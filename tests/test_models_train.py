@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from models.commands import eval_cmd, train_cmd
 from models.data import default_split, preprocess, read_labelled
 from models.inference import Scorer
 from models.metrics import scores, tune_bias
+from monitor.cli.model import eval_cmd, train_cmd
 
 
 @pytest.fixture(scope="module")

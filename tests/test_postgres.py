@@ -18,10 +18,10 @@ from sqlmodel import Session
 from collectors.base import Mention
 from monitor.config import parse_config
 from monitor.context import App
-from monitor.db import Mention as MentionRow
-from monitor.db import Sentiment, session_scope
 from monitor.ingest import ingest_mentions
-from monitor.migrate import upgrade
+from monitor.store import Mention as MentionRow
+from monitor.store import Sentiment, session_scope
+from monitor.store.migrate import upgrade
 from tests.conftest import config_dict
 
 
@@ -58,7 +58,7 @@ def test_migrations_ingest_and_dedup_on_postgres(pg_app: App) -> None:
 
 def test_detection_and_dashboard_queries_on_postgres(pg_app: App) -> None:
     from dashboard import queries
-    from monitor.detect import run_detection
+    from monitor.jobs import run_detection
 
     now = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
     history = [_mention(1000 + i, now - timedelta(hours=1 + i % 300), "Acme is fine") for i in range(300)]

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from monitor.db import Mention, SourceState
 from monitor.scheduler import build_scheduler, run_forever
+from monitor.store import Mention, SourceState
 from tests.conftest import write_config
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
 from models.inference import Scorer
-from monitor.db import Correction, Mention, Sentiment, make_engine, session_scope
 from monitor.scoring import corrections_dataset, mention_text, rescore, score_pending
+from monitor.store import Correction, Mention, Sentiment, make_engine, session_scope
 
 TEXTS = [
     ("I love this brand, best support ever", None),

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from monitor.baseline import expect, upper_tail
 from monitor.config import Config
-from monitor.db import Alert, Mention, MentionBrand, session_scope
-from monitor.detect import run_detection
-from monitor.spikes import bucket_counts, bucket_index, detect_spikes
+from monitor.jobs import run_detection
+from monitor.spikes.baseline import expect, upper_tail
+from monitor.spikes.detect import bucket_counts, bucket_index, detect_spikes
+from monitor.store import Alert, Mention, MentionBrand, session_scope
 from tests.fixtures_alerts import (
     T0,
     add_brand,

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from monitor.db import Brand, Correction, Escalation, Mention, Sentiment, session_scope
-from monitor.workflow import WorkflowError, assign, correct_sentiment, transition
+from monitor.errors import WorkflowError
+from monitor.escalations.workflow import assign, transition
+from monitor.scoring import correct_sentiment
+from monitor.store import Brand, Correction, Escalation, Mention, Sentiment, session_scope
 
 T = datetime(2026, 11, 20, 9, 0)
 

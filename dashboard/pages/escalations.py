@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries, ui
-from monitor.db import utcnow
-from monitor.workflow import WorkflowError, assign, transition
+from monitor.escalations.workflow import assign, transition
+from monitor.store import utcnow
 
 ctx = ui.current()
 st.title("Escalations")
@@ -19,21 +19,14 @@ st.pills("Status", STATUSES, selection_mode="multi", default=["open", "acknowled
 
 
 def _act(escalation_id: int, to: str | None, assignee: str) -> None:
-    """Run one workflow action; a WorkflowError becomes the user's message."""
+    """Run one workflow action through :func:`dashboard.ui.act`."""
     engine = queries.engine_for(ctx.src.url)
-    try:
-        if to is None:
-            assign(engine, escalation_id, assignee)
-            done = f"Escalation #{escalation_id} assigned to {ui.md_escape(assignee) if assignee else 'nobody'}."
-        else:
-            transition(engine, escalation_id, to, by=ui.user_name(), assignee=assignee or None)
-            done = f"Escalation #{escalation_id} is now {to}."
-    except WorkflowError as err:
-        st.error(str(err))
-        st.stop()
-    queries.clear()
-    ui.flash(done)
-    st.rerun()
+    if to is None:
+        ui.act(lambda: assign(engine, escalation_id, assignee),
+               f"Escalation #{escalation_id} assigned to {ui.md_escape(assignee) if assignee else 'nobody'}.")
+    else:
+        ui.act(lambda: transition(engine, escalation_id, to, by=ui.user_name(), assignee=assignee or None),
+               f"Escalation #{escalation_id} is now {to}.")
 
 
 def _actions(queue: pd.DataFrame) -> None:

@@ -6,7 +6,7 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 
 from dashboard import queries, ui
-from monitor.db import utcnow
+from monitor.store import utcnow
 
 ctx = ui.current()
 st.title("Health")

@@ -9,8 +9,8 @@ import streamlit as st
 
 from dashboard import queries, ui
 from dashboard.sql import UNSCORED, MentionFilter
-from monitor.db import utcnow
-from monitor.workflow import WorkflowError, correct_sentiment
+from monitor.scoring import correct_sentiment
+from monitor.store import utcnow
 
 ctx = ui.current()
 st.title("Mentions")
@@ -68,14 +68,8 @@ def _correction_panel(page: pd.DataFrame) -> None:
         if not label:
             st.error("Choose negative, neutral or positive first.")
             st.stop()
-        try:
-            correct_sentiment(queries.engine_for(ctx.src.url), mid, label, by=ui.user_name())
-        except WorkflowError as err:
-            st.error(str(err))
-            st.stop()
-        queries.clear()
-        ui.flash(f"Mention #{mid} corrected to {label}; the model's score is kept beside it.")
-        st.rerun()
+        ui.act(lambda: correct_sentiment(queries.engine_for(ctx.src.url), mid, label, by=ui.user_name()),
+               f"Mention #{mid} corrected to {label}; the model's score is kept beside it.")
 
 
 @ui.live(ctx)

@@ -1,0 +1,196 @@
+"""config.yaml, parsed once into a validated, frozen object: the whole file's model and its loading.
+
+Nothing here reads the environment at import time. Secrets never live in the file: the
+file names environment variables (``*_env`` keys) and :func:`monitor.config.secrets.secret`
+reads them, or a file named by ``<VAR>_FILE``, when a component needs the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from monitor.config.brands import BrandConfig
+from monitor.config.secrets import secret
+from monitor.config.sections import (
+    AlertsConfig,
+    DashboardConfig,
+    DatabaseConfig,
+    EscalationConfig,
+    ModelConfig,
+    SpikeConfig,
+)
+from monitor.config.sources import SourcesConfig
+from monitor.config.types import Strict
+from monitor.errors import MonitorError
+
+
+class ConfigError(MonitorError):
+    """config.yaml is missing, unreadable or invalid; ``problems`` holds one line each (exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Config(Strict):
+    brands: list[BrandConfig] = Field(min_length=1)
+    sources: SourcesConfig = SourcesConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    model: ModelConfig = ModelConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    spikes: SpikeConfig = SpikeConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+
+    def cross_problems(self) -> list[str]:
+        """Problems that span keys (duplicate brand names, unknown competitors), one line each."""
+        names = [b.name for b in self.brands]
+        lowered = [n.lower() for n in names]
+        problems = []
+        for i, n in enumerate(lowered):
+            if lowered.index(n) != i:
+                problems.append(f"brands[{i}].name: {names[i]!r} is used twice (brand names must be unique)")
+        for i, b in enumerate(self.brands):
+            for c in b.competitors:
+                if c.lower() not in lowered:
+                    problems.append(
+                        f"brands[{i}].competitors: {c!r} is not a configured brand "
+                        f"(add it under brands with is_own: false, or remove it)"
+                    )
+        return problems
+
+    def brand(self, name: str) -> BrandConfig:
+        """Return the brand called ``name`` (case-insensitive); raise KeyError if none."""
+        for b in self.brands:
+            if b.name.lower() == name.lower():
+                return b
+        raise KeyError(name)
+
+
+_FIXES = {
+    "missing": "add it",
+    "extra_forbidden": "remove it or fix its spelling",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "float_parsing": "write a number",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "list_type": "write a list, e.g. [a, b]",
+    "string_type": "write text",
+    "literal_error": "use one of the allowed values",
+    "string_pattern_mismatch": "fix its format",
+    "too_short": "add at least one entry",
+    "model_type": "write a mapping of keys",
+    "dict_type": "write a mapping of keys",
+}
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def format_errors(err: ValidationError, known: Any = None) -> list[str]:
+    """Turn a pydantic error into one line per problem: the key path, what is wrong, the fix."""
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        path = _loc(loc)
+        msg = e["msg"].removeprefix("Value error, ")
+        fix = _FIXES.get(e["type"], "")
+        if e["type"] == "extra_forbidden":
+            fields = _fields_at(loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+            fix = f"did you mean {close[0]!r}?" if close else "remove it; allowed: " + ", ".join(fields)
+            msg = "unknown key"
+        elif e["type"] == "literal_error":
+            fix = ""
+        lines.append(f"{path}: {msg}" + (f" ({fix})" if fix else ""))
+    return lines
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", None)
+        if args:
+            ann = next((a for a in args if hasattr(a, "model_fields")), ann)
+        model = ann
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def parse_config(data: Any) -> Config:
+    """Validate a mapping already read from YAML; raise :class:`ConfigError` on problems."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(["(top level): config must be a mapping of keys (see README)"])
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_errors(err)) from None
+    problems = cfg.cross_problems()
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate ``path``; raise :class:`ConfigError` with one line per problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{p}: file not found (run `monitor init` or pass --config PATH)"]) from None
+    except OSError as err:
+        raise ConfigError([f"{p}: cannot read ({err.strerror})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ConfigError([f"{p}: {problem} at {where} (fix the YAML syntax there)"]) from None
+    return parse_config(data)
+
+
+def masked_dump(cfg: Config, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The effective config as plain data, with each ``*_env`` key shown as set or unset."""
+    env = os.environ if env is None else env
+    data = cfg.model_dump(mode="json")
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k.endswith("_env") and isinstance(v, str):
+                    state = "set" if secret(v, env) else "unset"
+                    out[k] = f"{v} (********)" if state == "set" else f"{v} (unset)"
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(node, list):
+            return [walk(x) for x in node]
+        return node
+
+    return walk(data)

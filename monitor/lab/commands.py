@@ -1,0 +1,76 @@
+"""The lab's commands: `monitor demo`, `monitor bench`, `monitor backtest`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from monitor.cli import command
+
+console = Console()
+
+
+@command()
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
+              show_default=True, help="Folder for the demo's config, database and outbox.")
+@click.option("--port", default=8501, show_default=True, help="Dashboard port.")
+@click.option("--days", default=28, show_default=True, type=click.IntRange(3, 90),
+              help="Days of history to generate (a new workspace only).")
+@click.option("--no-dashboard", is_flag=True, help="Prepare the workspace, then exit.")
+def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
+    """Four weeks of demo history, scored, flagged and alerted; then the dashboard."""
+    from monitor.lab.demo import prepare
+
+    result = prepare(workspace.resolve(), console, days=days)
+    emails = sorted(result.outbox.glob("*.eml"))
+    console.print(f"demo: {'reused' if result.reused else 'created'} workspace {workspace}: "
+                  f"{result.mentions:,} mentions, {result.escalations} escalations, {result.alerts} alert(s)")
+    for eml in emails:
+        console.print(f"demo: alert email written to {eml}")
+    if no_dashboard:
+        return
+    console.print(f"demo: dashboard at http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    from dashboard.launch import serve
+
+    raise SystemExit(serve(result.config_path, port=port))
+
+
+@command()
+@click.option("--quick", is_flag=True, help="Small sizes, to check the command works (figures not comparable).")
+@click.option("--million-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to keep the 1,000,000-mention database between runs (default: a temp file).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the figures to this JSON file.")
+def bench(quick: bool, million_db: Path | None, json_out: Path | None) -> None:
+    """Print scoring, ingest, dashboard-query, alert-latency and memory figures for this machine."""
+    from datetime import UTC, datetime
+
+    from monitor.lab.bench import machine, run_all
+
+    rows = run_all(million_db=million_db, quick=quick)
+    table = Table(title=f"monitor bench, {datetime.now(UTC):%Y-%m-%d}, {machine()}"
+                  + (" (quick: not comparable)" if quick else ""))
+    for col in ("measure", "batch", "value", "unit"):
+        table.add_column(col, justify="right" if col in ("batch", "value") else "left")
+    for r in rows:
+        value = "n/a" if r["value"] is None else f"{r['value']:,.1f}"
+        table.add_row(r["what"], str(r["batch"]), value, r["unit"])
+    console.print(table)
+    if json_out:
+        json_out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2), encoding="utf-8")
+
+
+@command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def backtest(ctx: object, file: Path) -> None:
+    """Replay a timestamped mention file through scoring and detection as if live; print every alert."""
+    from monitor.lab.backtest import backtest as run_backtest
+    from monitor.lab.backtest import print_backtest
+
+    report = run_backtest(file, ctx.app)  # type: ignore[attr-defined]  # the model loads only for unlabelled rows
+    print_backtest(report, console)

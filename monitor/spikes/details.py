@@ -1,0 +1,114 @@
+"""What drove a spike: the loudest negative mentions in its window and the terms that rose most."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from monitor.config import Config
+from monitor.store import Alert, Brand, Correction, Mention, MentionBrand, Sentiment
+from monitor.store.sql import effective_label
+
+TOP_MENTIONS = 5
+TOP_TERMS = 8
+MAX_TEXTS = 3000
+_WORD = re.compile(r"[#@]?[^\W\d_][\w'’-]{2,}", re.UNICODE)
+STOPWORDS = frozenset({
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "be", "been", "before", "being", "but", "by", "can", "could", "did", "do", "does", "doing",
+    "don", "dont", "for", "from", "get", "got", "had", "has", "have", "having", "he", "her", "here",
+    "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "like", "me", "more",
+    "most", "my", "no", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our",
+    "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too",
+    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while",
+    "who", "why", "will", "with", "would", "you", "your", "yours", "im", "ive", "youre", "isnt",
+    "wasnt", "cant", "didnt", "doesnt", "still", "even", "really", "one", "https", "http", "www",
+    "com", "amp", "rt", "via",
+})
+
+
+def _negative(brand_id: int, start: datetime, end: datetime) -> Any:
+    label = effective_label()
+    return (
+        select(Mention)
+        .join(MentionBrand, col(MentionBrand.mention_id) == col(Mention.id))
+        .join(Sentiment, col(Sentiment.mention_id) == col(Mention.id))
+        .outerjoin(Correction, col(Correction.mention_id) == col(Mention.id))
+        .where(MentionBrand.brand_id == brand_id, col(MentionBrand.created_at) >= start,
+               col(MentionBrand.created_at) < end, label == "negative")
+    )
+
+
+def top_mentions(session: Session, brand_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The most visible negative mentions in [start, end): reach plus engagement, highest first."""
+    query = _negative(brand_id, start, end).order_by(
+        (col(Mention.author_reach) + col(Mention.engagement) * 10).desc(), col(Mention.id)
+    ).limit(TOP_MENTIONS)
+    return [
+        {"id": m.id, "text": m.text[:500], "url": m.url, "author": m.author, "reach": m.author_reach,
+         "engagement": m.engagement, "platform": m.platform, "created_at": m.created_at.isoformat()}
+        for m in session.exec(query).all()
+    ]
+
+
+def _doc_terms(texts: list[str], ignore: set[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for text in texts:
+        words = {w.lower().strip("'’-") for w in _WORD.findall(text)}
+        counts.update(w for w in words if len(w) >= 3 and w not in STOPWORDS and w not in ignore)
+    return counts
+
+
+def rising_terms(
+    session: Session, brand_id: int, start: datetime, end: datetime, *, baseline: timedelta,
+    ignore: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Terms in more of the window's negative mentions than usual, biggest rise first.
+
+    Each is ``{"term", "count", "share", "baseline_share"}``: how many window mentions use it,
+    and the fraction of window and of baseline (the ``baseline`` before ``start``) negative
+    mentions that do. Terms used by fewer than two window mentions are left out.
+    """
+    ignore = {w.lower() for w in (ignore or set())}
+
+    def texts(a: datetime, b: datetime) -> list[str]:
+        q = _negative(brand_id, a, b).order_by(col(Mention.created_at).desc()).limit(MAX_TEXTS)
+        return [m.text for m in session.exec(q).all()]
+
+    window, before = texts(start, end), texts(start - baseline, start)
+    if not window:
+        return []
+    w_counts, b_counts = _doc_terms(window, ignore), _doc_terms(before, ignore)
+    n_w, n_b = len(window), max(len(before), 1)
+    scored = []
+    for term, c in w_counts.items():
+        if c < 2:
+            continue
+        share, base = c / n_w, b_counts.get(term, 0) / n_b
+        if share > base:
+            scored.append((share - base, c, term, share, base))
+    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    return [{"term": t, "count": c, "share": round(sh, 3), "baseline_share": round(b, 3)}
+            for _, c, t, sh, b in scored[:TOP_TERMS]]
+
+
+def details_for(session: Session, config: Config, brand: Brand, alert: Alert) -> dict[str, Any]:
+    """Top negative mentions and rising terms for the alert's window, for its ``details``."""
+    assert brand.id is not None
+    ignore: set[str] = set()
+    try:
+        bcfg = config.brand(brand.name)
+        ignore = {w.lower().lstrip("@") for t in [*bcfg.terms, *bcfg.handles] for w in t.split()}
+        ignore |= {f"@{w}" for w in ignore}
+    except KeyError:
+        ignore = {brand.name.lower()}
+    return {
+        "top_mentions": top_mentions(session, brand.id, alert.window_start, alert.window_end),
+        "rising_terms": rising_terms(session, brand.id, alert.window_start, alert.window_end,
+                                     baseline=timedelta(days=7), ignore=ignore),
+    }

@@ -1,0 +1,190 @@
+"""The tables: SQLModel models of everything stored.
+
+Times are stored and returned as naive UTC datetimes (``utcnow()``; the columns are
+declared ``NaiveDatetime``); convert aware datetimes with :func:`to_db` before storing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import NaiveDatetime
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC datetime the database stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_db(dt: datetime) -> datetime:
+    """An aware or naive-UTC datetime as naive UTC."""
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+class Label(StrEnum):
+    negative = "negative"
+    neutral = "neutral"
+    positive = "positive"
+
+
+class EscalationStatus(StrEnum):
+    open = "open"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+    dismissed = "dismissed"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    claimed = "claimed"
+    sent = "sent"
+    failed = "failed"
+
+
+class Brand(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    is_own: bool = True
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Mention(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("platform", "native_id", name="uq_mention_platform_native_id"),
+        Index("ix_mention_created_at", "created_at"),
+        Index("ix_mention_platform_created", "platform", "created_at"),
+        Index("ix_mention_conversation", "platform", "conversation_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    native_id: str = Field(max_length=128)
+    source: str = Field(max_length=32)
+    text: str
+    title: str | None = None
+    author: str = ""
+    author_reach: int = 0
+    likes: int = 0
+    replies: int = 0
+    reposts: int = 0
+    quotes: int = 0
+    engagement: int = 0
+    url: str = ""
+    language: str | None = Field(default=None, max_length=16)
+    conversation_id: str | None = Field(default=None, max_length=128)
+    in_reply_to: str | None = Field(default=None, max_length=128)
+    created_at: NaiveDatetime
+    collected_at: NaiveDatetime = Field(default_factory=utcnow)
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MentionBrand(SQLModel, table=True):
+    """Which brands a mention matched; ``created_at`` is copied for fast per-brand buckets."""
+
+    __tablename__ = "mention_brand"
+    __table_args__ = (Index("ix_mention_brand_brand_time", "brand_id", "created_at"),)
+    mention_id: int = Field(foreign_key="mention.id", primary_key=True, ondelete="CASCADE")
+    brand_id: int = Field(foreign_key="brand.id", primary_key=True)
+    created_at: NaiveDatetime
+    matched_terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Sentiment(SQLModel, table=True):
+    """The model's score for a mention: one row, replaced by ``monitor rescore``."""
+
+    mention_id: int = Field(foreign_key="mention.id", primary_key=True, ondelete="CASCADE")
+    label: str = Field(max_length=16, index=True)
+    p_negative: float
+    p_neutral: float
+    p_positive: float
+    model_version: str = Field(max_length=128, index=True)
+    scored_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Correction(SQLModel, table=True):
+    """A person's label for a mention, kept beside (never over) the model's score."""
+
+    mention_id: int = Field(foreign_key="mention.id", primary_key=True, ondelete="CASCADE")
+    label: str = Field(max_length=16)
+    corrected_by: str = ""
+    corrected_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Escalation(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("brand_id", "conversation_key", name="uq_escalation_conversation"),
+        Index("ix_escalation_status_severity", "status", "severity"),
+        Index("ix_escalation_created_at", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    brand_id: int = Field(foreign_key="brand.id")
+    conversation_key: str = Field(max_length=200)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    severity: int = Field(default=1, ge=1, le=4)
+    status: str = Field(default=EscalationStatus.open, max_length=16)
+    assignee: str | None = None
+    note: str | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    acknowledged_at: NaiveDatetime | None = None
+    resolved_at: NaiveDatetime | None = None
+
+
+class Alert(SQLModel, table=True):
+    """A negative spike, and the outbox row its email is delivered from."""
+
+    __table_args__ = (
+        Index("ix_alert_brand_window", "brand_id", "window_start"),
+        Index("ix_alert_delivery", "delivery_status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id")
+    kind: str = Field(max_length=32)
+    is_open: bool = True
+    window_start: NaiveDatetime
+    window_end: NaiveDatetime
+    observed: float
+    expected: float
+    p_value: float = 1.0
+    severity: int = Field(default=1, ge=1, le=4)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    closed_at: NaiveDatetime | None = None
+    delivery_status: str = Field(default=DeliveryStatus.pending, max_length=16)
+    claimed_by: str | None = None
+    claimed_at: NaiveDatetime | None = None
+    sent_at: NaiveDatetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class SourceState(SQLModel, table=True):
+    """A collector's cursor and health."""
+
+    __tablename__ = "source_state"
+    name: str = Field(primary_key=True, max_length=32)
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_run_at: NaiveDatetime | None = None
+    last_success_at: NaiveDatetime | None = None
+    last_error: str | None = None
+    last_error_at: NaiveDatetime | None = None
+    mentions_collected: int = 0
+    runs: int = 0
+    paused_until: NaiveDatetime | None = None
+    paused_reason: str | None = None
+
+
+class JobState(SQLModel, table=True):
+    """A job's own progress marker (e.g. the escalation rules' watermark), one row per job."""
+
+    __tablename__ = "job_state"
+    name: str = Field(primary_key=True, max_length=64)
+    watermark: NaiveDatetime | None = None
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
