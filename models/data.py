@@ -6,12 +6,17 @@ Labels are class ids 0 negative, 1 neutral, 2 positive throughout the package.
 from __future__ import annotations
 
 import csv
+import hashlib
+import html
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 LABEL_IDS: dict[str, int] = {name: i for i, name in enumerate(LABELS)}
+EMOTIONS: tuple[str, str, str, str] = ("anger", "joy", "optimism", "sadness")
+"""TweetEval emotion's classes, in its label-id order (``mapping.txt``)."""
 
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -137,3 +142,90 @@ def default_split(split: str) -> Path:
     if not (folder / f"{split}_text.txt").exists():
         raise FileNotFoundError(f"{folder}: TweetEval sentiment data not found (expected ../shared/data)")
     return folder
+
+
+# ---------------------------------------------------------------- brand-directed and emotion data
+
+SXSW = "sxsw_brands_and_product_emotions.csv"
+APPLE = "apple_twitter_sentiment.csv"
+_SXSW_LABELS = {"Negative emotion": 0, "No emotion toward brand or product": 1, "Positive emotion": 2}
+_APPLE_LABELS = {"1": 0, "3": 1, "5": 2}
+SPLIT_SHARES = {"train": 70, "dev": 10, "test": 20}
+"""Brand-directed rows go to a split by a hash of their text: 70% train, 10% dev (selection), 20% test
+(held out: reported, never used to choose anything)."""
+
+
+def clean_brand_text(text: str) -> str:
+    """A CrowdFlower tweet as the monitor would store it: entities decoded, NFKC, ``{link}`` as a link."""
+    text = unicodedata.normalize("NFKC", html.unescape(text)).replace("\x00", "")
+    return text.replace("{link}", "http://link").strip()
+
+
+def _split_of(text: str) -> str:
+    key = " ".join(preprocess(text, emoji_to_text=False, slang=False).lower().split())
+    bucket = int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) % 100
+    return "train" if bucket < SPLIT_SHARES["train"] else "dev" if bucket < 80 else "test"
+
+
+def read_brand_sentiment(folder: Path | None = None) -> list[tuple[str, int, str, str]]:
+    """Every labelled row of the two brand-directed sets: ``(text, label id, set name, split)``.
+
+    SXSW's "I can't tell" and Apple's ``not_relevant`` rows are left out; a text that occurs
+    twice (retweets) keeps its first label and one split, so no text is in two splits.
+    Raises FileNotFoundError when the folder or a file is missing.
+    """
+    root = folder or shared_data_dir() / "brand_sentiment"
+    for name in (SXSW, APPLE):
+        if not (root / name).exists():
+            raise FileNotFoundError(f"{root / name}: brand-directed data not found (expected ../shared/data)")
+    rows: list[tuple[str, int, str, str]] = []
+    seen: set[str] = set()
+
+    def add(text: str, label: int | None, source: str) -> None:
+        text = clean_brand_text(text)
+        key = " ".join(preprocess(text, emoji_to_text=False, slang=False).lower().split())
+        if label is None or not text or key in seen:
+            return
+        seen.add(key)
+        rows.append((text, label, source, _split_of(text)))
+
+    with (root / SXSW).open(encoding="latin-1", newline="") as fh:
+        for r in csv.DictReader(fh):
+            add(r["tweet_text"] or "", _SXSW_LABELS.get(r["is_there_an_emotion_directed_at_a_brand_or_product"]),
+                "sxsw")
+    with (root / APPLE).open(encoding="cp1252", newline="") as fh:
+        for r in csv.DictReader(fh):
+            add(r["text"] or "", _APPLE_LABELS.get(r["sentiment"]), "apple")
+    return rows
+
+
+def brand_split(split: str, folder: Path | None = None) -> tuple[list[str], list[int]]:
+    """``(texts, labels)`` of one split (train, dev or test) of the brand-directed sets."""
+    if split not in SPLIT_SHARES:
+        raise ValueError(f"split {split!r}: use train, dev or test")
+    rows = [r for r in read_brand_sentiment(folder) if r[3] == split]
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def read_task(folder: Path, split: str, n_classes: int) -> tuple[list[str], list[int]]:
+    """``(texts, label ids)`` of a TweetEval-layout task folder with ``n_classes`` classes.
+
+    Raises FileNotFoundError for missing files, ValueError for a bad label or a length mismatch.
+    """
+    text_file, label_file = folder / f"{split}_text.txt", folder / f"{split}_labels.txt"
+    if not text_file.exists() or not label_file.exists():
+        raise FileNotFoundError(f"{folder}: no {split}_text.txt / {split}_labels.txt (TweetEval layout)")
+    texts, raw = _read_lines(text_file), _read_lines(label_file)
+    if len(texts) != len(raw):
+        raise ValueError(f"{text_file}: {len(texts)} texts but {len(raw)} labels")
+    labels = []
+    for i, v in enumerate(raw):
+        if not v.strip().isdigit() or int(v) >= n_classes:
+            raise ValueError(f"{label_file}:{i + 1}: label {v!r} is not a class id below {n_classes}")
+        labels.append(int(v))
+    return texts, labels
+
+
+def emotion_split(split: str) -> tuple[list[str], list[int]]:
+    """TweetEval emotion (anger, joy, optimism, sadness) ``train`` or ``val`` from the shared data."""
+    return read_task(shared_data_dir() / "tweeteval_other" / "emotion", split, len(EMOTIONS))

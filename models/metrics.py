@@ -13,7 +13,8 @@ def confusion(labels: np.ndarray, preds: np.ndarray, n: int = 3) -> np.ndarray:
 
 
 def scores(labels: np.ndarray | list[int], preds: np.ndarray | list[int], n: int = 3) -> dict[str, float]:
-    """Return macro_recall, accuracy, macro_f1 and per-class recall (``recall_<i>``) as floats."""
+    """Return macro_recall, accuracy, macro_f1 and per-class recall, precision and F1
+    (``recall_<i>``, ``precision_<i>``, ``f1_<i>``) as floats."""
     m = confusion(np.asarray(labels), np.asarray(preds), n)
     support = m.sum(axis=1)
     predicted = m.sum(axis=0)
@@ -28,6 +29,8 @@ def scores(labels: np.ndarray | list[int], preds: np.ndarray | list[int], n: int
         "macro_f1": float(f1.mean()),
     }
     out.update({f"recall_{i}": float(r) for i, r in enumerate(recall)})
+    out.update({f"precision_{i}": float(p) for i, p in enumerate(precision)})
+    out.update({f"f1_{i}": float(f) for i, f in enumerate(f1)})
     return out
 
 
