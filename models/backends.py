@@ -1,6 +1,7 @@
 """Inference backends: plain torch, and an ONNX Runtime session built once per model version.
 
-Both take padded ``input_ids``/``attention_mask`` arrays and return float32 logits.
+Both take padded ``input_ids``/``attention_mask`` arrays and return float32 logits. torch is
+imported only by the torch backend and the export, so the ONNX path runs without it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +41,19 @@ class TorchBackend:
     name = "torch"
 
     def __init__(self, model: Any, device: str = "cpu") -> None:
+        import torch
+
+        self.torch = torch
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
 
-    @torch.inference_mode()
     def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Return float32 logits of shape (batch, classes)."""
-        out = self.model(
-            input_ids=torch.from_numpy(ids).to(self.device),
-            attention_mask=torch.from_numpy(mask).to(self.device),
-        ).logits
+        torch = self.torch
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.from_numpy(ids).to(self.device),
+                             attention_mask=torch.from_numpy(mask).to(self.device))
+        out = getattr(out, "logits", out)  # a Hugging Face output, or our multi-task model's tensor
         return out.float().cpu().numpy()
 
 
@@ -79,14 +82,41 @@ def _quantize(src: Path, dst: Path, precision: str) -> None:
                      op_types_to_quantize=["MatMul"], nodes_to_exclude=exclude)
 
 
-def export_onnx(model: Any, path: Path, *, precision: str = "fp32") -> Path:
+EMBEDDINGS_INPUT = "word_embeddings"
+"""Name of the graph input that carries the word-embedding matrix in a shipped ONNX file."""
+
+
+def _embeddings_as_input(path: Path, initializer: str) -> None:
+    """Turn the initializer ``initializer`` (the word-embedding matrix) into the graph input
+    :data:`EMBEDDINGS_INPUT`, so the file does not carry it (it is read from the base model
+    at load time): the shipped file stays small and the embeddings stay exact fp32."""
+    import onnx
+    from onnx import helper
+
+    m = onnx.load(str(path))
+    init = next((t for t in m.graph.initializer if t.name == initializer), None)
+    if init is None:
+        raise ValueError(f"{path}: no initializer {initializer!r} to move out of the graph")
+    m.graph.initializer.remove(init)
+    m.graph.input.append(helper.make_tensor_value_info(EMBEDDINGS_INPUT, init.data_type, list(init.dims)))
+    for node in m.graph.node:
+        for i, name in enumerate(node.input):
+            if name == initializer:
+                node.input[i] = EMBEDDINGS_INPUT
+    onnx.save(m, str(path))
+
+
+def export_onnx(model: Any, path: Path, *, precision: str = "fp32", embeddings: str | None = None) -> Path:
     """Export ``model`` to ONNX at ``path`` in ``precision`` (one of PRECISIONS); return path.
 
     Exported with eager attention (a plain graph ONNX Runtime optimises well), written to a
     temporary file first and renamed, so a crash never leaves a half-built model in the
-    cache. Raises ValueError for an unknown precision, else whatever torch.onnx or
-    onnxruntime raise.
+    cache. With ``embeddings`` (the state-dict name of the word-embedding matrix) the matrix
+    becomes the graph input :data:`EMBEDDINGS_INPUT` instead of being stored in the file.
+    Raises ValueError for an unknown precision, else whatever torch.onnx or onnxruntime raise.
     """
+    import torch
+
     if precision not in PRECISIONS:
         raise ValueError(f"ONNX precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +139,8 @@ def export_onnx(model: Any, path: Path, *, precision: str = "fp32") -> Path:
                 )
         finally:
             model.set_attn_implementation(attn)
+        if embeddings:
+            _embeddings_as_input(fp32, embeddings)
         final = fp32
         if precision != "fp32":
             final = Path(tmp) / "model.int8.onnx"
@@ -117,12 +149,30 @@ def export_onnx(model: Any, path: Path, *, precision: str = "fp32") -> Path:
     return path
 
 
+def base_embeddings(base_folder: str | Path, name: str = "embeddings.word_embeddings.weight") -> np.ndarray:
+    """The base model's word-embedding matrix, read from its ``model.safetensors`` without torch.
+
+    Raises FileNotFoundError or KeyError when the base model does not hold it.
+    """
+    from safetensors import safe_open
+
+    with safe_open(str(Path(base_folder) / "model.safetensors"), framework="np") as f:
+        key = next((k for k in f.keys() if k.endswith(name)), None)  # noqa: SIM118 (safe_open is not iterable)
+        if key is None:
+            raise KeyError(f"{base_folder}: no {name} in model.safetensors")
+        return f.get_tensor(key)
+
+
 class OnnxBackend:
-    """Runs an ONNX Runtime CPU session; ``threads`` defaults to the usable cores."""
+    """Runs an ONNX Runtime CPU session; ``threads`` defaults to the usable cores.
+
+    A graph that takes the word embeddings as an input (:data:`EMBEDDINGS_INPUT`) is given
+    ``embeddings`` on every run (the array is wrapped, not copied).
+    """
 
     name = "onnx"
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, embeddings: np.ndarray | None = None) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -132,10 +182,15 @@ class OnnxBackend:
         opts.log_severity_level = 3
         self.path = path
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.extra: dict[str, np.ndarray] = {}
+        if EMBEDDINGS_INPUT in {i.name for i in self.session.get_inputs()}:
+            if embeddings is None:
+                raise ValueError(f"{path} takes the word embeddings as input; pass them")
+            self.extra[EMBEDDINGS_INPUT] = np.ascontiguousarray(embeddings, dtype=np.float32)
 
     def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Return float32 logits of shape (batch, classes)."""
-        out = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
+        out = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask, **self.extra})[0]
         return np.asarray(out, dtype=np.float32)
 
 
