@@ -43,3 +43,14 @@ class App:
         from models.inference import load_scorer
 
         return load_scorer(self.config.model)
+
+    @cached_property
+    def models(self) -> Any:
+        """The scorers a scoring run routes mentions to by language (:class:`monitor.scoring.Models`)."""
+        from models.inference import load_scorer
+        from monitor.scoring import Models
+
+        multi = self.config.model.multilingual_model()
+        langs = self.scorer.languages
+        return Models(self.scorer, frozenset(langs) if langs is not None else None,
+                      load_scorer(multi) if multi is not None else None)

@@ -38,7 +38,7 @@ def score(app: App, *, progress: bool = False, limit: int | None = None) -> int:
     """Score every mention without a score; returns how many were scored."""
     from monitor.scoring import score_pending
 
-    n = score_pending(app.engine, app.scorer, batch_size=max(app.config.model.batch_size, 256),
+    n = score_pending(app.engine, app.models, batch_size=max(app.config.model.batch_size, 256),
                       limit=limit, progress=progress)
     log.info("score: %d mentions scored with %s", n, app.scorer.version)
     return n

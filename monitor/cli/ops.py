@@ -149,7 +149,7 @@ def rescore(ctx: Ctx) -> None:
     from monitor.scoring import rescore as do_rescore
 
     app = ctx.app
-    n = do_rescore(app.engine, app.scorer, batch_size=max(app.config.model.batch_size, 256), progress=True)
+    n = do_rescore(app.engine, app.models, batch_size=max(app.config.model.batch_size, 256), progress=True)
     click.echo(f"re-scored {n} mention(s) with {app.scorer.version}")
 
 

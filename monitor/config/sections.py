@@ -25,8 +25,32 @@ class ModelConfig(Strict):
     batch_size: int = Field(32, ge=1, le=1024)
     max_length: int = Field(128, ge=8, le=512)
     interval: Duration = timedelta(minutes=1)
+    languages: list[str] | None = None
+    """ISO 639-1 codes the model scores (default: what the model declares, English for the shipped one);
+    ``["*"]`` for a model that reads every language."""
+    multilingual: str | None = None
+    """A multilingual sentiment model (Hugging Face name or folder) for the languages ``name`` does not
+    cover, e.g. cardiffnlp/twitter-xlm-roberta-base-sentiment; without one they are marked unsupported."""
+    multilingual_labels: dict[int, Literal["negative", "neutral", "positive"]] = Field(
+        default_factory=lambda: {0: "negative", 1: "neutral", 2: "positive"}
+    )
 
-    @field_validator("labels")
+    @field_validator("languages")
+    @classmethod
+    def _codes(cls, v: list[str] | None) -> list[str] | None:
+        for code in v or []:
+            if code != "*" and not re.fullmatch(r"[a-z]{2,3}", code):
+                raise ValueError(f"{code!r} is not an ISO 639-1 code; write e.g. en or de, or * for every language")
+        return v
+
+    def multilingual_model(self) -> ModelConfig | None:
+        """The config of the multilingual model (same backend and sizes), or None when none is set."""
+        if not self.multilingual:
+            return None
+        return self.model_copy(update={"name": self.multilingual, "labels": self.multilingual_labels,
+                                       "languages": ["*"], "multilingual": None})
+
+    @field_validator("labels", "multilingual_labels")
     @classmethod
     def _three(cls, v: dict[int, str]) -> dict[int, str]:
         if sorted(v.values()) != ["negative", "neutral", "positive"]:
