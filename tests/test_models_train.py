@@ -31,7 +31,11 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_training_writes_a_loadable_artifact(tiny_model: Path) -> None:
     meta = json.loads((tiny_model / "meta.json").read_text())
     assert meta["settings"]["limit"] == 64 and meta["max_length"] == 32
-    assert meta["frozen"] == ["bert.embeddings.word_embeddings.weight"]
+    assert meta["frozen"] == ["encoder.embeddings.word_embeddings.weight"]
+    assert meta["heads"] == {"brand": ["negative", "neutral", "positive"],
+                             "sentiment": ["negative", "neutral", "positive"],
+                             "emotion": ["anger", "joy", "optimism", "sadness"]}
+    assert meta["primary"] == "brand" and "dev folds" in meta["selected_on"]
     assert (tiny_model / "weights.safetensors").stat().st_size < 30 * 1024 * 1024
     scorer = Scorer(str(tiny_model), backend="torch")
     got = scorer.score(["I love this", "I hate this"])
@@ -59,11 +63,16 @@ def test_training_reads_csv_with_label_names(tmp_path: Path, monkeypatch: pytest
     csv.write_text("\n".join(rows) + "\n")
     out = tmp_path / "model"
     result = CliRunner().invoke(train_cmd, ["--train-file", str(csv), "--val-file", str(csv), "--epochs", "1",
-                                            "--max-length", "16", "--out", str(out)])
+                                            "--max-length", "16", "--out", str(out), "--brand-data", "none",
+                                            "--emotion-data", "none"])
     assert result.exit_code == 0, result.output
     assert (out / "weights.safetensors").exists()
     assert json.loads((out / "meta.json").read_text())["onnx_precision"] in {"int8", "int8-mixed", "fp32"}
-    assert list((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    assert list((tmp_path / "cache" / "onnx").glob("*.onnx"))  # the precision check's candidate builds
+    assert (out / "model.onnx").stat().st_size < 40 * 2**20  # shipped beside the weights, embeddings left out
+    scorer = Scorer(str(out))
+    assert scorer.score(["tweet number 1 is positive"])[0].label in {"negative", "neutral", "positive"}
+    assert scorer.backend_name == "onnx"
 
 
 def test_eval_command_prints_the_report(tmp_path: Path) -> None:
@@ -75,9 +84,35 @@ def test_eval_command_prints_the_report(tmp_path: Path) -> None:
         assert word in result.output
 
 
-def test_eval_command_without_data_fails_clearly() -> None:
-    result = CliRunner().invoke(eval_cmd, [])
-    assert result.exit_code != 0 and "nothing to evaluate" in result.output
+def test_eval_command_without_a_file_runs_the_standard_suites(tiny_model: Path) -> None:
+    result = CliRunner().invoke(eval_cmd, ["--model", str(tiny_model), "--backend", "torch"])
+    assert result.exit_code == 0, result.output
+    for suite in ("TweetEval sentiment validation (sentiment head)", "brand-directed test split",
+                  "TweetEval emotion validation (emotion head)", "challenge set", "precision", "always-majority"):
+        assert suite in result.output
+    for category in ("sarcasm", "negation", "slang", "emoji", "news"):
+        assert category in result.output
+
+
+def test_pretraining_adapts_the_encoder_and_training_starts_from_it(tmp_path: Path) -> None:
+    from models.pretrain import PretrainSettings, pretrain, tweet_corpus
+
+    corpus = tweet_corpus()
+    assert len(corpus) > 110_000 and len(set(corpus)) == len(corpus)
+    val = set(read_labelled(default_split("val"), "val")[0])
+    assert not val & set(corpus[:20_000])  # validation tweets are never pretrained on
+    out = tmp_path / "tapt"
+    info = pretrain(PretrainSettings(out=str(out), limit=300, batch_size=16, heldout=60, save_every=5, threads=1),
+                    log=lambda _: None)
+    assert info["heldout_loss_after"] < info["heldout_loss_before"]
+    data = str(default_split("train"))
+    result = CliRunner().invoke(train_cmd, [
+        "--train-file", data, "--val-file", data, "--limit", "32", "--epochs", "1", "--max-length", "24",
+        "--out", str(tmp_path / "m"), "--init-from", str(out), "--brand-data", "none", "--emotion-data", "none"])
+    assert result.exit_code == 0, result.output
+    assert "encoder from" in result.output
+    assert json.loads((tmp_path / "m" / "meta.json").read_text())["heads"] == {
+        "sentiment": ["negative", "neutral", "positive"]}
 
 
 def test_train_command_with_a_missing_base_model_fails_clearly(tmp_path: Path) -> None:

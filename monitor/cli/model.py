@@ -1,4 +1,4 @@
-"""The model's commands, ``monitor train`` and ``monitor eval``: the CLI over the ``models`` package.
+"""The model's commands, ``monitor pretrain``, ``monitor train`` and ``monitor eval``: the CLI over ``models``.
 
 The ``models`` package never reads the database: ``eval --corrections`` loads the people's
 corrections here (through :mod:`monitor.scoring`) and hands ``models`` plain texts and labels.
@@ -7,7 +7,7 @@ corrections here (through :mod:`monitor.scoring`) and hands ``models`` plain tex
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,61 +26,98 @@ def _data_default(split: str) -> str | None:
     return str(folder) if (folder / f"{split}_text.txt").exists() else None
 
 
+@command("pretrain")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the adapted encoder.")
+@click.option("--base-model", default=DEFAULT_BASE, show_default=True)
+@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--lr", type=float, default=1e-4, show_default=True)
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--limit", type=int, default=None, help="Use only this many tweets (a quick check).")
+@click.option("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice).")
+def pretrain_cmd(out: str, base_model: str, epochs: float, lr: float, batch_size: int, limit: int | None,
+                 threads: int | None) -> None:
+    """Continue masked-language-model training on the TweetEval training tweets (task-adaptive
+    pretraining); resumable: run it again with the same --out to continue. `train --init-from OUT` uses it."""
+    from models.pretrain import PretrainSettings, pretrain
+
+    try:
+        info = pretrain(PretrainSettings(out=out, base_model=base_model, epochs=epochs, lr=lr, batch_size=batch_size,
+                                         limit=limit, threads=threads), log=click.echo)
+    except (FileNotFoundError, ValueError) as err:
+        raise MonitorError(str(err)) from None
+    click.echo(f"held-out MLM loss {info['heldout_loss_before']:.3f} -> {info['heldout_loss_after']:.3f}; "
+               f"encoder in {out}")
+
+
+def _optional_data(value: str) -> str | None:
+    return None if value.lower() == "none" else value
+
+
 @command("train")
 @click.option("--base-model", default=DEFAULT_BASE, show_default=True,
               help="Hugging Face name or local folder; default: the offline all-MiniLM-L6-v2 package.")
+@click.option("--init-from", type=click.Path(exists=True, file_okay=False), default=None,
+              help="A `monitor pretrain` folder whose encoder to start from.")
 @click.option("--train-file", type=click.Path(exists=True), default=lambda: _data_default("train"),
-              help="TweetEval-layout folder (train_*.txt) or CSV/JSONL with text,label.")
+              help="Sentiment training data: TweetEval-layout folder (train_*.txt) or CSV/JSONL with text,label.")
 @click.option("--val-file", type=click.Path(exists=True), default=lambda: _data_default("val"),
-              help="TweetEval-layout folder (val_*.txt) or CSV/JSONL with text,label.")
+              help="Reported, never used to choose: TweetEval-layout folder (val_*.txt) or CSV/JSONL.")
+@click.option("--brand-data", default="default", show_default=True,
+              help="Folder of the brand-directed sets (default: ../shared/data/brand_sentiment), or none.")
+@click.option("--emotion-data", default="default", show_default=True,
+              help="TweetEval-layout emotion folder (default: ../shared/data/tweeteval_other/emotion), or none.")
 @click.option("--epochs", type=float, default=3.0, show_default=True)
 @click.option("--lr", type=float, default=8e-5, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--max-length", type=int, default=64, show_default=True)
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--class-weights", type=click.Choice(["none", "sqrt", "balanced"]), default="none",
-              show_default=True, help="Weight the loss by inverse class frequency.")
+              show_default=True, help="Weight the sentiment head's loss by inverse class frequency.")
 @click.option("--out", type=click.Path(file_okay=False), default=lambda: str(default_artifact_dir()),
               help="Artifact folder  [default: models/sentiment]")
-@click.option("--limit", type=int, default=None, help="Train on a random subset of this many examples.")
+@click.option("--limit", type=int, default=None, help="Train on a random subset of this many examples per task.")
 @click.option("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice).")
-def train_cmd(base_model: str, train_file: str | None, val_file: str | None, epochs: float, lr: float,
-              batch_size: int, max_length: int, seed: int, class_weights: str, out: str,
-              limit: int | None, threads: int | None) -> None:
-    """Fine-tune the sentiment model and write the best validation checkpoint to --out."""
+def train_cmd(base_model: str, init_from: str | None, train_file: str | None, val_file: str | None,
+              brand_data: str, emotion_data: str, epochs: float, lr: float, batch_size: int, max_length: int,
+              seed: int, class_weights: str, out: str, limit: int | None, threads: int | None) -> None:
+    """Fine-tune the multi-task model (brand-directed sentiment, tweet sentiment, emotion); the checkpoint
+    with the best dev-fold score is written to --out. Resumable: run it again with the same --out."""
     from models.train import TrainSettings, train
 
     if not train_file or not val_file:
         raise click.ClickException("no training data: pass --train-file and --val-file "
                                    "(TweetEval sentiment is expected in ../shared/data)")
     settings = TrainSettings(
-        train_file=train_file, val_file=val_file, base_model=base_model, out=out, epochs=epochs, lr=lr,
+        train_file=train_file, val_file=val_file, base_model=base_model, out=out, init_from=init_from,
+        brand_data=_optional_data(brand_data), emotion_data=_optional_data(emotion_data), epochs=epochs, lr=lr,
         batch_size=batch_size, max_length=max_length, seed=seed, limit=limit, class_weights=class_weights,
         threads=threads,
     )
     try:
         meta = train(settings, log=click.echo)
-    except (FileNotFoundError, ValueError) as err:  # unreadable data files
+    except (FileNotFoundError, ValueError) as err:  # unreadable data files, a checkpoint of other settings
         raise MonitorError(str(err)) from None
     if limit is None:
-        from models.data import read_labelled
-        from models.release import check_onnx_precision
+        from models.release import release
 
-        click.echo("choosing the ONNX precision on validation ...")
-        check_onnx_precision(Path(out), *read_labelled(val_file, "val"), log=click.echo)
-    v, vb = meta["val"], meta["val_biased"]
-    click.echo(f"best {meta['version']} at epoch {meta['epoch']}: val macro-recall {v['macro_recall']:.4f} "
-               f"(with tuned logit bias {vb['macro_recall']:.4f}), accuracy {vb['accuracy']:.4f}, "
-               f"macro-F1 {vb['macro_f1']:.4f} -> {out}")
+        click.echo("choosing the ONNX precision on the dev folds and writing model.onnx ...")
+        release(Path(out), log=click.echo)
+    v = meta["val"]
+    click.echo(f"best {meta['version']} at epoch {meta['epoch']} ({meta['weights']} weights): val macro-recall "
+               f"{v['macro_recall']:.4f}, accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} -> {out}")
 
 
-def _load_eval_data(file: str | None, split: str, corrections: str | None) -> list[tuple[str, list[str], list]]:
+def _load_eval_data(file: str | None, split: str, corrections: str | None,
+                    head: str | None) -> list[tuple[str, list[str], list[Any], str | None]]:
     from models.data import read_labelled
 
-    sets: list[tuple[str, list[str], list]] = []
+    sets: list[tuple[str, list[str], list[Any], str | None]] = []
     if file:
+        task = head
+        if task is None:  # TweetEval's task is the tweet's sentiment; any other labelled file is the product's
+            task = "sentiment" if Path(file).is_dir() or file.endswith("_text.txt") else None
         texts, labels = read_labelled(file, split)
-        sets.append((file, texts, labels))
+        sets.append((file, texts, labels, task))
     if corrections:
         from monitor.scoring import corrections_dataset
         from monitor.store import make_engine
@@ -88,9 +125,7 @@ def _load_eval_data(file: str | None, split: str, corrections: str | None) -> li
         texts, labels = corrections_dataset(make_engine(corrections, create_dirs=False))
         if not texts:
             raise MonitorError(f"{corrections}: the correction table is empty; nothing to evaluate")
-        sets.append((f"corrections in {corrections}", texts, labels))
-    if not sets:
-        raise click.ClickException("nothing to evaluate: pass a labelled FILE and/or --corrections DB_URL")
+        sets.append((f"corrections in {corrections}", texts, labels, head))
     return sets
 
 
@@ -99,26 +134,44 @@ def _print_report(title: str, r: EvalReport) -> None:
     from rich.table import Table
 
     console = Console()
-    summary = Table(title=title, show_header=True)
-    for col in ("examples", "macro-recall", "accuracy", "macro-F1", "tweets/s", "backend"):
+    summary = Table(title=f"{title} ({r.head} head)", show_header=True)
+    for col in ("examples", "macro-recall", "accuracy", "always-majority", "macro-F1", "tweets/s", "backend"):
         summary.add_column(col, justify="right")
-    summary.add_row(str(r.n), f"{r.macro_recall:.4f}", f"{r.accuracy:.4f}", f"{r.macro_f1:.4f}",
-                    f"{r.tweets_per_s:.0f}", str(r.backend))
+    summary.add_row(str(r.n), f"{r.macro_recall:.4f}", f"{r.accuracy:.4f}", f"{r.majority_accuracy:.4f}",
+                    f"{r.macro_f1:.4f}", f"{r.tweets_per_s:.0f}", str(r.backend))
     console.print(summary)
     cm = Table(title="confusion (rows: true, columns: predicted)")
     cm.add_column("true \\ predicted")
     for lab in r.labels:
         cm.add_column(lab, justify="right")
     cm.add_column("recall", justify="right")
+    cm.add_column("precision", justify="right")
     for lab, row in zip(r.labels, r.confusion, strict=True):
-        cm.add_row(lab, *[str(v) for v in row], f"{r.recall[lab]:.4f}")
+        cm.add_row(lab, *[str(v) for v in row], f"{r.recall[lab]:.4f}", f"{r.precision.get(lab, 0):.4f}")
     console.print(cm)
-    console.print(f"model {r.model_version}")
+
+
+def _print_challenge(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"challenge set: {result['accuracy']:.1%} right")
+    for col in ("category", "right", "of"):
+        table.add_column(col, justify="left" if col == "category" else "right")
+    for cat, (right, total) in result["by_category"].items():
+        table.add_row(cat, str(right), str(total))
+    console.print(table)
+    for cat, text, want, got in result["misses"]:
+        console.print(f"  miss [{cat}] want {want}, got {got}: {text}", markup=False, highlight=False)
 
 
 @command("eval")
 @click.argument("file", required=False, type=click.Path(exists=True))
 @click.option("--split", default="val", show_default=True, help="Split to read from a TweetEval-layout folder.")
+@click.option("--task", "head", type=click.Choice(["auto", "brand", "sentiment", "emotion"]), default="auto",
+              show_default=True, help="Which head to score with. auto: `sentiment` for TweetEval-layout files, "
+              "the model's primary head (sentiment toward the brand) for CSV/JSONL and corrections.")
 @click.option("--model", "model_name", default="default", show_default=True,
               help="default (the shipped artifact), a Hugging Face name, or a local folder.")
 @click.option("--backend", type=click.Choice(["auto", "onnx", "torch"]), default="auto", show_default=True)
@@ -127,18 +180,24 @@ def _print_report(title: str, r: EvalReport) -> None:
 @click.option("--max-length", type=int, default=128, show_default=True)
 @click.option("--corrections", metavar="DB_URL", default=None,
               help="Also evaluate on the user corrections stored in this database.")
-def eval_cmd(file: str | None, split: str, model_name: str, backend: str, device: str, batch_size: int,
+def eval_cmd(file: str | None, split: str, head: str, model_name: str, backend: str, device: str, batch_size: int,
              max_length: int, corrections: str | None) -> None:
-    """Evaluate the model on a labelled FILE (TweetEval folder or *_text.txt, CSV or JSONL with
-    text,label) and/or on user corrections: macro-recall, accuracy, macro-F1, confusion, tweets/s."""
-    from models.evaluate import evaluate
+    """Evaluate the model: on a labelled FILE (TweetEval folder or *_text.txt, CSV or JSONL with text,label)
+    and/or on user corrections; with neither, on the standard suites (TweetEval sentiment and emotion
+    validation, the held-out brand-directed split, the challenge set). Prints per-class precision and recall."""
+    from models.evaluate import challenge, evaluate, standard_suites
     from models.inference import Scorer
 
     try:
-        sets = _load_eval_data(file, split, corrections)
-        scorer = Scorer(model_name, backend=backend, device=device, batch_size=batch_size,
-                        max_length=max_length)
-        for title, texts, labels in sets:
-            _print_report(title, evaluate(scorer, texts, labels))
+        scorer = Scorer(model_name, backend=backend, device=device, batch_size=batch_size, max_length=max_length)
+        picked = None if head == "auto" else head
+        sets = _load_eval_data(file, split, corrections, picked)
+        if not sets:
+            sets = [(t, x, y, h) for t, x, y, h in standard_suites(scorer)]
+        for title, texts, labels, task in sets:
+            _print_report(title, evaluate(scorer, texts, labels, head=task if task in scorer.spec.names else None))
+        if not file and not corrections:
+            _print_challenge(challenge(scorer))
+        click.echo(f"model {scorer.version}")
     except (FileNotFoundError, ValueError) as err:  # unreadable data files
         raise MonitorError(str(err)) from None
