@@ -38,16 +38,18 @@ def _tweets(n: int) -> list[str]:
 
 
 def bench_scoring(n: int = 2000, batch_sizes: tuple[int, ...] = (1, 32, 128)) -> list[Row]:
-    """Mentions/s per available backend and batch size (batch 1 runs on n/8 texts)."""
+    """Mentions/s per available backend and batch size (batch 1 runs on n/8 texts), and each
+    ONNX figure's ratio to torch at the same batch size, measured in the same run."""
     from models.inference import ModelLoadError, load_scorer
 
     texts = _tweets(n)
     rows: list[Row] = []
+    torch_rate: dict[int, float] = {}
     for backend in ("torch", "onnx"):
         for bs in batch_sizes:
             try:
                 scorer = load_scorer(ModelConfig(backend=backend, batch_size=bs))
-                scorer.score(texts[:64])  # load, build the ONNX file if needed, warm up
+                scorer.score(texts[:64])  # load, warm up
             except ModelLoadError as err:
                 rows.append({"what": f"scoring, {backend}", "batch": bs, "value": None, "unit": str(err)})
                 break
@@ -55,9 +57,42 @@ def bench_scoring(n: int = 2000, batch_sizes: tuple[int, ...] = (1, 32, 128)) ->
             start = time.perf_counter()
             scorer.score(sample)
             rate = len(sample) / (time.perf_counter() - start)
-            rows.append({"what": f"scoring, {getattr(scorer, 'backend_name', backend)}", "batch": bs,
-                         "value": rate, "unit": "mentions/s"})
+            name = getattr(scorer, "backend_name", backend)
+            rows.append({"what": f"scoring, {name}", "batch": bs, "value": rate, "unit": "mentions/s"})
+            if name == "torch":
+                torch_rate[bs] = rate
+            elif bs in torch_rate:
+                rows.append({"what": f"scoring, {name} / torch", "batch": bs, "value": rate / torch_rate[bs],
+                             "unit": "x"})
     return rows
+
+
+COLD_START = """
+import resource, sys, time
+t0 = time.perf_counter()
+from monitor.context import App
+from monitor.config import parse_config
+app = App(config=parse_config({"brands": [{"name": "Acme", "keywords": ["acme"]}]}), env={})
+app.scorer.score(["first score of the day @acme"])
+seconds = time.perf_counter() - t0
+import monitor.scheduler, monitor.jobs  # what the daemon imports besides the model
+print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch" in sys.modules)
+"""
+
+
+def bench_cold_start() -> list[Row]:
+    """A fresh process's time to its first score (imports, model load, one mention) and the peak
+    memory of a process holding what the daemon holds (the loaded model, the scheduler, the jobs)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", COLD_START], capture_output=True, text=True, check=True)
+    seconds, rss, torch_loaded = out.stdout.split()
+    note = " (torch imported)" if torch_loaded == "True" else " (no torch)"
+    return [{"what": "first score in a fresh process (imports, model load, score)", "batch": 1,
+             "value": float(seconds), "unit": "s"},
+            {"what": f"peak memory, a process with the model loaded{note}", "batch": "", "value": float(rss),
+             "unit": "MiB"}]
 
 
 def _app(tmp: Path, brands: list[dict[str, Any]]) -> Any:
@@ -213,9 +248,22 @@ def peak_memory_mb() -> float:
 
 
 def machine() -> str:
+    """This machine in one line: CPU model, cores, the vector extensions int8 inference uses, Python."""
     import os
 
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and model in ("", platform.machine()):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    ext = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in flags]
+    vnni = "VNNI" if {"avx512_vnni", "avx_vnni"} & flags else "no VNNI"
+    return (f"{model}, {platform.machine()}, {os.cpu_count()} CPU cores ({', '.join(ext) or 'no AVX2'}; {vnni}), "
+            f"Python {platform.python_version()}")
 
 
 def run_all(*, million_db: Path | None = None, quick: bool = False) -> list[Row]:
@@ -223,6 +271,7 @@ def run_all(*, million_db: Path | None = None, quick: bool = False) -> list[Row]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
+        rows += bench_cold_start()
         rows += bench_scoring(n=128, batch_sizes=(1, 32)) if quick else bench_scoring(n=2000)
         (t / "ingest").mkdir()
         rows += bench_ingest(t / "ingest", n=2000 if quick else 50_000)
