@@ -44,7 +44,7 @@ def test_repository_config_yaml_is_valid() -> None:
         (lambda d: d.update(brands=[]), "brands: List should have at least 1 item"),
         (lambda d: d["brands"][0].pop("name"), "brands[0].name: Field required (add it)"),
         (lambda d: d["brands"][0].update(keyword=["x"]), "brands[0].keyword: unknown key (did you mean 'keywords'?)"),
-        (lambda d: d["brands"][1].update(keywords=[], handles=[]), "brands[1]: has no keywords, aliases or handles"),
+        (lambda d: d["brands"][1].update(keywords=[], handles=[]), "brands[1]: has no keywords, aliases, products, tickers or handles"),
         (lambda d: d["brands"][0].update(handles=["not a handle"]), "brands[0].handles: 'not a handle' is not a handle"),
         (lambda d: d["brands"][0].update(languages=["English"]), "brands[0].languages: 'English' is not an ISO 639-1"),
         (lambda d: d["brands"][0].update(keywords=["Acme", "  "]), "brands[0].keywords: contains an empty term"),
