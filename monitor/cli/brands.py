@@ -30,8 +30,8 @@ def _echo_brand(b: BrandReport, top: int) -> None:
         click.echo("  rules that fired (rows): " + ", ".join(f"{r} ({n})" for r, n in b.rules.most_common(top)))
         click.echo("  forms found (rows): " + ", ".join(f"{f} ({n})" for f, n in b.forms.most_common(top)))
     for title, examples in (("missed", b.missed_examples), ("matched wrongly", b.wrong_examples)):
-        for line, text in examples:
-            click.echo(f"  {title}, line {line}: {_short(text)}")
+        for line, text, why in examples:
+            click.echo(f"  {title}{f' ({why})' if why else ''}, line {line}: {_short(text)}")
 
 
 def _echo(report: CheckReport, top: int) -> None:

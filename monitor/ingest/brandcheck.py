@@ -26,7 +26,7 @@ from typing import Any
 from collectors.base import full_text
 from monitor.config import BrandConfig
 from monitor.errors import UsageError
-from monitor.ingest.matching import Matcher
+from monitor.ingest.matching import Judgement, Matcher
 from monitor.text import normalise_text
 
 UNKNOWN = "?"
@@ -50,7 +50,8 @@ class Row:
 
 @dataclass
 class BrandReport:
-    """One brand's figures on the file; the example lists hold (line, text)."""
+    """One brand's figures on the file; the example lists hold (line, text, why) (why: empty, or
+    the exclusion or the language that kept a labelled row out)."""
 
     name: str
     labelled: int = 0
@@ -60,8 +61,8 @@ class BrandReport:
     dropped_language: int = 0
     rules: Counter[str] = field(default_factory=Counter)
     forms: Counter[str] = field(default_factory=Counter)
-    missed_examples: list[tuple[int, str]] = field(default_factory=list)
-    wrong_examples: list[tuple[int, str]] = field(default_factory=list)
+    missed_examples: list[tuple[int, str, str]] = field(default_factory=list)
+    wrong_examples: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def missed(self) -> int:
@@ -185,10 +186,17 @@ def check_brands(rows: Iterable[Row], brands: Sequence[BrandConfig], *, examples
                 elif about is False:
                     b.wrong += 1
                     if len(b.wrong_examples) < examples:
-                        b.wrong_examples.append((row.line, text))
+                        b.wrong_examples.append((row.line, text, ""))
             elif about and len(b.missed_examples) < examples:
-                b.missed_examples.append((row.line, text))
+                b.missed_examples.append((row.line, text, _why_missed(matcher, name, text, judged)))
     return report
+
+
+def _why_missed(matcher: Matcher, name: str, text: str, judged: Judgement) -> str:
+    if name in judged.dropped:
+        return f"language {judged.language.code} ({judged.language.source})"
+    veto = matcher.excluded(text).get(name)
+    return f"excluded by {veto!r}" if veto else ""
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:

@@ -169,9 +169,10 @@ class BrandMatcher:
             languages=frozenset(brand.languages),
         )
 
-    def hits(self, text: str, folded: str, tags: str) -> list[Hit]:
+    def hits(self, text: str, folded: str, tags: str, *, excluding: bool = True) -> list[Hit]:
         """The rules that fire on ``text`` (``folded`` is :func:`fold` of it, ``tags`` its
-        :func:`camel_parts`), de-duplicated, in the order found; empty when an exclusion matches."""
+        :func:`camel_parts`), de-duplicated, in the order found; empty when an exclusion matches
+        (unless ``excluding`` is False)."""
         if not any(n in folded for n in self.needles):
             return []
         found: list[Hit] = []
@@ -181,10 +182,16 @@ class BrandMatcher:
             for m in pattern.finditer(haystack):
                 kind, term = self.rules[m.lastgroup or ""]
                 found.append(Hit(kind, term, " ".join(m.group(0).split()).casefold()))
-        if found and self.exclude is not None and (self.exclude.search(folded)
-                                                   or (tags and self.exclude.search(tags))):
+        if found and excluding and self.vetoed_by(folded, tags):
             return []
         return list(dict.fromkeys(found))
+
+    def vetoed_by(self, folded: str, tags: str) -> str | None:
+        """The exclusion found in the folded text or its hashtags' words, or None."""
+        if self.exclude is None:
+            return None
+        m = self.exclude.search(folded) or (self.exclude.search(tags) if tags else None)
+        return " ".join(m.group(0).split()) if m else None
 
     def speaks(self, language: str | None) -> bool:
         """Whether a mention in ``language`` is kept for this brand (unknown language always is)."""
@@ -217,6 +224,16 @@ class Matcher:
             found = b.hits(text, folded, tags)
             if found:
                 out[b.name] = found
+        return out
+
+    def excluded(self, text: str) -> dict[str, str]:
+        """Brand name -> the exclusion that vetoed it, for the brands whose rules fire on ``text``
+        but that an exclusion keeps out (what ``monitor check-brands`` explains a miss with)."""
+        folded, tags = fold(text), camel_parts(text)
+        out = {}
+        for b in self.brands:
+            if b.hits(text, folded, tags, excluding=False) and (veto := b.vetoed_by(folded, tags)):
+                out[b.name] = veto
         return out
 
     def judge(self, text: str, language: str | None = None,
