@@ -47,6 +47,7 @@ def test_repository_config_yaml_is_valid() -> None:
         (lambda d: d["brands"][1].update(keywords=[], handles=[]), "brands[1]: has no keywords, aliases, products, tickers or handles"),
         (lambda d: d["brands"][0].update(handles=["not a handle"]), "brands[0].handles: 'not a handle' is not a handle"),
         (lambda d: d["brands"][0].update(languages=["English"]), "brands[0].languages: 'English' is not an ISO 639-1"),
+        (lambda d: d["brands"][0].update(tickers=["AAPL US"]), "brands[0].tickers: 'AAPL US' is not a stock ticker"),
         (lambda d: d["brands"][0].update(keywords=["Acme", "  "]), "brands[0].keywords: contains an empty term"),
         (lambda d: d["brands"][0].update(competitors=["Initech"]), "brands[0].competitors: 'Initech' is not a configured"),
         (lambda d: d["brands"].append({"name": "acme", "keywords": ["x"]}), "'acme' is used twice"),
