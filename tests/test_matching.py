@@ -91,6 +91,7 @@ CASES = [
     ("$aapl's chart", {"Apple"}),
     ("AAPL rallies after earnings", {"Apple"}),
     ("NASDAQ:AAPL closes higher", {"Apple"}),
+    ("ＡＡＰＬ and ＄ＧＯＯＧ in full width", {"Apple", "Google"}),   # NFKC first
     ("aapl rallies", set()),                                       # bare only in capitals
     ("AAPLX fund", set()),                                         # a longer ticker
     ("$AAPLX fund", set()),

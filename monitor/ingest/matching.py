@@ -27,12 +27,13 @@ costs a few ``in`` tests.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitor.config import BrandConfig
 from monitor.ingest.language import Language, resolve_language
-from monitor.text import fold, handle_name
+from monitor.text import fold, handle_name, handle_regex
 
 _PARTS = re.compile(r"[\s/_-]+")
 _SEP = r"(?:\s*[-/]\s*|[\s_]+)?"  # between the words of a name: space, hyphen, slash, underscore, none
@@ -47,6 +48,11 @@ def _word_body(part: str) -> str:
     return r"['’]?".join(re.escape(p) for p in _APOSTROPHE.split(part))
 
 
+def _y_plural(word: str) -> bool:
+    """Whether ``word``'s plural ends in -ies (blackberry -> blackberries, not monkey -> monkies)."""
+    return len(word) > 2 and word.endswith("y") and word[-2] not in "aeiou'’"
+
+
 def term_pattern(term: str) -> str:
     """The regex (for :func:`fold`-ed text) of a keyword, alias, product or exclusion: the whole
     word or phrase, its words joined by any separator or none, with a plural or a version after."""
@@ -54,10 +60,7 @@ def term_pattern(term: str) -> str:
     if not parts:
         return ""
     last = parts[-1]
-    if len(last) > 2 and last.endswith("y") and last[-2] not in "aeiou'’":
-        tail = _word_body(last[:-1]) + r"(?:y|ies)"  # blackberry -> blackberries
-    else:
-        tail = _word_body(last)
+    tail = _word_body(last[:-1]) + r"(?:y|ies)" if _y_plural(last) else _word_body(last)
     body = _SEP.join([*(_word_body(p) for p in parts[:-1]), tail])
     return rf"(?<!\w){body}{_SUFFIX}(?!\w)"
 
@@ -79,7 +82,7 @@ def _needle(term: str) -> str:
     if not parts:
         return ""
     first = _APOSTROPHE.split(parts[0])[0]
-    return first[:-1] if len(parts) == 1 and len(first) > 2 and first.endswith("y") else first  # berr(y|ies)
+    return first[:-1] if len(parts) == 1 and _y_plural(first) else first  # blackberr(y|ies)
 
 
 def _camel_words(tag: str) -> list[str]:
@@ -106,6 +109,12 @@ def camel_parts(text: str) -> str:
 def _compile(named: dict[str, str]) -> re.Pattern[str] | None:
     parts = [f"(?P<{k}>{v})" for k, v in sorted(named.items(), key=lambda kv: -len(kv[1])) if v]
     return re.compile("|".join(parts)) if parts else None
+
+
+def _prepare(text: str) -> tuple[str, str]:
+    """``text`` NFKC-normalised (what bare tickers and camel-case hashtags are read in) and folded."""
+    nfkc = unicodedata.normalize("NFKC", text)
+    return nfkc, fold(nfkc)
 
 
 @dataclass(frozen=True)
@@ -148,7 +157,7 @@ class BrandMatcher:
         for h in brand.handles:
             key = f"r{len(rules)}"
             rules[key] = ("handle", h)
-            words[key] = rf"(?<![\w@])@{re.escape(handle_name(h))}(?!\w)"
+            words[key] = handle_regex(h)
         for t in brand.tickers:
             tagged, exact = ticker_patterns(t)
             key = f"r{len(rules)}"
@@ -169,11 +178,15 @@ class BrandMatcher:
             languages=frozenset(brand.languages),
         )
 
+    def could_match(self, folded: str) -> bool:
+        """False when ``folded`` lacks every plain substring a rule needs (then no rule can fire)."""
+        return any(n in folded for n in self.needles)
+
     def hits(self, text: str, folded: str, tags: str, *, excluding: bool = True) -> list[Hit]:
-        """The rules that fire on ``text`` (``folded`` is :func:`fold` of it, ``tags`` its
-        :func:`camel_parts`), de-duplicated, in the order found; empty when an exclusion matches
-        (unless ``excluding`` is False)."""
-        if not any(n in folded for n in self.needles):
+        """The rules that fire on ``text`` (NFKC-normalised; ``folded`` is :func:`fold` of it,
+        ``tags`` its :func:`camel_parts`), de-duplicated, in the order found; empty when an
+        exclusion matches (unless ``excluding`` is False)."""
+        if not self.could_match(folded):
             return []
         found: list[Hit] = []
         for pattern, haystack in ((self.words, folded), (self.words, tags), (self.bare_tickers, text)):
@@ -218,9 +231,13 @@ class Matcher:
 
     def hits(self, text: str) -> dict[str, list[Hit]]:
         """Brand name -> the rules that fire on ``text``, language aside (brands with none left out)."""
-        folded, tags = fold(text), camel_parts(text)
+        text, folded = _prepare(text)
+        candidates = [b for b in self.brands if b.could_match(folded)]
+        if not candidates:
+            return {}
+        tags = camel_parts(text)
         out = {}
-        for b in self.brands:
+        for b in candidates:
             found = b.hits(text, folded, tags)
             if found:
                 out[b.name] = found
@@ -229,7 +246,8 @@ class Matcher:
     def excluded(self, text: str) -> dict[str, str]:
         """Brand name -> the exclusion that vetoed it, for the brands whose rules fire on ``text``
         but that an exclusion keeps out (what ``monitor check-brands`` explains a miss with)."""
-        folded, tags = fold(text), camel_parts(text)
+        text, folded = _prepare(text)
+        tags = camel_parts(text)
         out = {}
         for b in self.brands:
             if b.hits(text, folded, tags, excluding=False) and (veto := b.vetoed_by(folded, tags)):
