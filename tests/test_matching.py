@@ -122,6 +122,7 @@ CASES = [
     ("machine learning", set()),
     ("macchiato please", set()),
     ("googled it", set()),
+    ("iPadding the numbers", set()),
 ]
 
 
