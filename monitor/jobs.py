@@ -29,8 +29,8 @@ def collect(app: App, source: str, *, stop: threading.Event | None = None, force
         return CollectReport(source=source, status="paused", message=reason)
     report = collect_source(app, source, stop=stop)
     r = report.result
-    log.info("collect %s: %s, %d new, %d duplicate, %d unmatched", source, report.status,
-             r.stored, r.duplicates, r.unmatched)
+    log.info("collect %s: %s, %d new, %d duplicate, %d unmatched, %d dropped for language", source,
+             report.status, r.stored, r.duplicates, r.unmatched, r.language_dropped)
     return report
 
 

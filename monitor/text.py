@@ -2,8 +2,9 @@
 
 - :func:`fold`: how text is compared (Unicode NFKC, case-folded);
 - :func:`term_regex` / :func:`find_terms`: a term or phrase as a whole word, any case, also as
-  a hashtag (``#lawsuit``) and across line breaks; used by brand matching and by the
-  escalation rules' risk terms alike;
+  a hashtag (``#lawsuit``) and across line breaks; used by the escalation rules' risk terms
+  (brand names add the written forms of :mod:`monitor.ingest.matching` on the same folding:
+  plurals, versions, joined words, tickers);
 - :func:`handle_regex`: an ``@handle`` not glued to a longer handle;
 - :func:`normalise_text`: what is stored (NFC, no NULs, trimmed);
 - :func:`safe_url`: a link that may be offered to a person (http or https only).

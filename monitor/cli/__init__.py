@@ -3,7 +3,7 @@
 Every domain error derives from :class:`monitor.errors.MonitorError`; :class:`MonitorGroup`
 turns one into its message and exit code. Exit codes: 0 success, 1 a job failed, 2 bad
 config or usage. Commands live beside this file by subject: :mod:`monitor.cli.ops` (the
-jobs and the store), :mod:`monitor.cli.model` (train, eval) and
+jobs and the store), :mod:`monitor.cli.model` (train, eval), :mod:`monitor.cli.brands` (check-brands) and
 :mod:`monitor.lab.commands` (demo, bench, backtest).
 """
 
@@ -109,7 +109,7 @@ def _register() -> None:
     """The commands, from the modules that hold them (see the module docstring)."""
     import importlib
 
-    for module in ("monitor.cli.ops", "monitor.cli.model", "monitor.lab.commands"):
+    for module in ("monitor.cli.ops", "monitor.cli.model", "monitor.cli.brands", "monitor.lab.commands"):
         mod = importlib.import_module(module)
         for value in vars(mod).values():
             if isinstance(value, click.Command) and getattr(value, "monitor_command", False):

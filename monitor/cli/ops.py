@@ -90,6 +90,7 @@ def run(ctx: Ctx, once: bool) -> None:
 def _print_collect(report: Any) -> None:
     r = report.result
     line = f"{report.source}: {report.status}, {r.stored} new, {r.duplicates} duplicate, {r.unmatched} unmatched"
+    line += f", {r.language_dropped} dropped for language" if r.language_dropped else ""
     click.echo(line + (f" ({report.message})" if report.message else ""))
 
 

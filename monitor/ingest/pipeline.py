@@ -19,7 +19,8 @@ from sqlmodel import Session
 from collectors.base import Mention as Incoming
 from collectors.base import full_text
 from monitor.config import BrandConfig
-from monitor.ingest.matching import Matcher
+from monitor.ingest.language import Language
+from monitor.ingest.matching import Judgement, Matcher
 from monitor.store import Brand, Mention, MentionBrand, SourceState, session_scope, to_db, utcnow
 from monitor.text import normalise_text
 
@@ -29,12 +30,14 @@ _CHUNK = 400
 
 @dataclass
 class IngestResult:
-    """What one call stored: new mentions, duplicates skipped, and mentions matching no brand."""
+    """What one call stored: new mentions, duplicates skipped, mentions matching no brand, and
+    mentions whose brands all leave out their language (``language_dropped``)."""
 
     stored: int = 0
     duplicates: int = 0
     unmatched: int = 0
     invalid: int = 0
+    language_dropped: int = 0
     mention_ids: list[int] = field(default_factory=list)
 
     def __iadd__(self, other: IngestResult) -> IngestResult:
@@ -42,13 +45,20 @@ class IngestResult:
         self.duplicates += other.duplicates
         self.unmatched += other.unmatched
         self.invalid += other.invalid
+        self.language_dropped += other.language_dropped
         self.mention_ids.extend(other.mention_ids)
         return self
 
 
+def judge_mention(matcher: Matcher, m: Incoming) -> Judgement:
+    """Match ``m`` on the text as it will be stored (title and body joined), in its language
+    (the platform's, else detected)."""
+    return matcher.judge(full_text(m.title, normalise_text(m.text or "")), m.language)
+
+
 def match_brands(matcher: Matcher, m: Incoming) -> dict[str, list[str]]:
-    """The brands ``m`` mentions, judged on the text as it will be stored (title and body joined)."""
-    return matcher.match(full_text(m.title, normalise_text(m.text or "")), m.language)
+    """The brands ``m`` mentions in a language they watch (see :func:`judge_mention`)."""
+    return judge_mention(matcher, m).brands
 
 
 def sync_brands(session: Session, brands: Iterable[BrandConfig]) -> dict[str, int]:
@@ -67,7 +77,7 @@ def sync_brands(session: Session, brands: Iterable[BrandConfig]) -> dict[str, in
     return {name: row.id for name, row in rows.items() if row.id is not None}
 
 
-def _row(m: Incoming, source: str, text: str, now: Any) -> dict[str, Any]:
+def _row(m: Incoming, source: str, text: str, now: Any, language: Language) -> dict[str, Any]:
     e = m.engagement
     return {
         "platform": m.platform,
@@ -83,7 +93,8 @@ def _row(m: Incoming, source: str, text: str, now: Any) -> dict[str, Any]:
         "quotes": e.quotes,
         "engagement": e.total,
         "url": m.url or "",
-        "language": (m.language or None),
+        "language": language.code,
+        "language_source": language.source,
         "conversation_id": m.conversation_id,
         "in_reply_to": m.in_reply_to,
         "created_at": to_db(m.created_at),
@@ -119,11 +130,14 @@ def ingest_mentions(
         if key in candidates:
             result.duplicates += 1
             continue
-        matched = match_brands(matcher, m)
-        if not matched:
-            result.unmatched += 1
+        judged = judge_mention(matcher, m)
+        if not judged.brands:
+            if judged.dropped:
+                result.language_dropped += 1
+            else:
+                result.unmatched += 1
             continue
-        candidates[key] = (_row(m, source, text, now), matched)
+        candidates[key] = (_row(m, source, text, now, judged.language), judged.brands)
 
     with session_scope(engine) as session:
         brand_ids = sync_brands(session, brands)

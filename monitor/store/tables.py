@@ -74,6 +74,9 @@ class Mention(SQLModel, table=True):
     engagement: int = 0
     url: str = ""
     language: str | None = Field(default=None, max_length=16)
+    # "platform" (the source named the language), "detected" (monitor.ingest.language guessed it;
+    # language None: it could not tell), or None (stored before detection existed).
+    language_source: str | None = Field(default=None, max_length=16)
     conversation_id: str | None = Field(default=None, max_length=128)
     in_reply_to: str | None = Field(default=None, max_length=128)
     created_at: NaiveDatetime
