@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from monitor.context import App
-from monitor.store import Alert, DeliveryStatus, Escalation, EscalationStatus, Mention, SourceState
+from monitor.store import Alert, AlertDelivery, DeliveryStatus, Escalation, EscalationStatus, Mention, SourceState
 from monitor.store.sql import unscored
 
 
@@ -27,7 +27,8 @@ def gather(app: App) -> dict[str, Any]:
             ).scalar_one(),
             "open_alerts": scalar(select(func.count()).select_from(Alert).where(Alert.is_open)).scalar_one(),
             "undelivered_alerts": scalar(
-                select(func.count()).select_from(Alert).where(Alert.delivery_status != DeliveryStatus.sent)
+                select(func.count(func.distinct(AlertDelivery.alert_id)))
+                .where(AlertDelivery.status != DeliveryStatus.sent)
             ).scalar_one(),
         }
     sources = []
