@@ -117,7 +117,8 @@ def summary(kind: str, observed: float, expected: float, details: dict[str, Any]
 def how_bad(severity: int, observed: float, expected: float, kind: str) -> str:
     """"High: 6× the usual negative mentions" in words."""
     if kind == SHARE:
-        return f"{severity_word(severity).capitalize()}: negative share up from {percent(expected)} to {percent(observed)}"
+        word = severity_word(severity).capitalize()
+        return f"{word}: negative share up from {percent(expected)} to {percent(observed)}"
     return f"{severity_word(severity).capitalize()}: {times_usual(observed, expected)} negative mentions"
 
 

@@ -29,7 +29,8 @@ from monitor.store.tables import (
 )
 
 __all__ = [
-    "Alert", "AlertDelivery", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationStatus", "JobState", "Label",
+    "Alert", "AlertDelivery", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationStatus", "JobState",
+    "Label",
     "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope", "sqlite_path", "to_db",
     "utcnow",
 ]
