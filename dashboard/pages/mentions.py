@@ -16,21 +16,23 @@ ctx = ui.current()
 st.title("Mentions")
 ui.flash()
 names = ui.brand_names(ctx)
+ids = {name: i for i, name in names.items()}
 a, b, c, d = st.columns([2, 2, 3, 1.3], vertical_alignment="bottom")
-a.multiselect("Brand", list(names), format_func=names.get, key="m_brands", placeholder="All brands",
+a.multiselect("Brand", list(ids), key="brands", placeholder="All brands", bind="query-params",
               persist_state="session")
-b.multiselect("Sentiment", [*ui.LABELS, UNSCORED], key="m_labels", placeholder="Any sentiment",
-              persist_state="session")
-c.text_input("Search text", key="m_search", placeholder="words in the text, title or author",
+b.multiselect("Sentiment", [*ui.LABELS, UNSCORED], key="sentiment", placeholder="Any sentiment",
+              bind="query-params", persist_state="session")
+c.text_input("Search text", key="q", placeholder="words in the text, title or author", bind="query-params",
              persist_state="session")
-d.toggle("Escalated only", key="m_escalated", persist_state="session")
+d.toggle("Escalated only", key="escalated", bind="query-params", persist_state="session")
 
 
 def _filter() -> MentionFilter:
     win = ui.window()
     s = st.session_state
-    return MentionFilter(win.start, win.end, tuple(s.get("m_brands") or ()), ui.selected_platforms(),
-                         tuple(s.get("m_labels") or ()), s.get("m_search") or "", bool(s.get("m_escalated")))
+    brands = tuple(ids[n] for n in s.get("brands") or () if n in ids)
+    return MentionFilter(win.start, win.end, brands, ui.selected_platforms(),
+                         tuple(s.get("sentiment") or ()), s.get("q") or "", bool(s.get("escalated")))
 
 
 def _correction_panel(page: pd.DataFrame) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, queries, ui
+from dashboard import charts, queries, ui, work
+from monitor.store import utcnow
 
 ctx = ui.current()
 st.title("Trends")
@@ -13,8 +14,11 @@ names = ui.brand_names(ctx)
 if not names:
     st.info("No brands in the database yet.")
     st.stop()
-brand_id = st.selectbox("Brand", list(names), format_func=names.get, key="trends_brand",
-                        persist_state="session")
+alerts = work.active_alerts(ctx.src, utcnow().replace(second=0, microsecond=0))
+order = work.trouble_order(list(names), alerts, work.open_escalations_by_brand(ctx.src), {})
+by_name = {names[i]: i for i in order}  # the brand most in trouble first, and the default
+brand = st.selectbox("Brand", list(by_name), key="brand", bind="query-params")
+brand_id = by_name[brand]
 BUCKET_LABEL = {3600: "hour", 6 * 3600: "6 hours", 86400: "day"}
 
 
@@ -53,7 +57,10 @@ def body() -> None:
     table["net sentiment"] = ((table["positive"] - table["negative"]) / scored.where(scored > 0)).round(2)
     st.dataframe(table.sort_values("mentions", ascending=False), key="trends_platforms")
     if not alerts.empty:
-        st.caption(f"{len(alerts)} alert(s) in this window are shaded on the charts; see the Alerts page.")
+        st.caption(f"{len(alerts)} alert(s) in this window are shaded red on the charts.")
+        for a in alerts.itertuples():
+            st.page_link("pages/alerts.py", label=f"Alert #{a.id}: {a.window_start:%a %d %b %H:%M} UTC",
+                         icon=":material/notifications_active:", query_params={"alert": str(a.id)})
 
 
 body()
