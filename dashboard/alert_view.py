@@ -136,7 +136,8 @@ def show(ctx: ui.Ctx, alert_id: int) -> None:
         m1.metric("Negative share at the peak", wording.percent(a["observed"]))
         m2.metric("Usually", wording.percent(a["expected"]))
     else:
-        m1.metric(f"Negative mentions in {wording.bucket_words(details)}, at the peak", wording.count(a["observed"]))
+        m1.metric("At the peak", wording.count(a["observed"]),
+                  help=f"negative mentions in the busiest {wording.bucket_words(details).removeprefix('an ')}")
         m2.metric("Usually", wording.usual(float(a["expected"])))
     m3.metric("How bad", wording.severity_word(sev).capitalize(), help="low, medium, high or critical")
     if details.get("total_observed") is not None:

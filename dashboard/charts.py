@@ -143,7 +143,7 @@ def storm_chart(series: pd.DataFrame, band: pd.DataFrame, start: pd.Timestamp, e
         color=_ALERT_COLOR, opacity=0.08).encode(x="start:T", x2="end:T")
     bars = alt.Chart(df).mark_bar(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("bucket:T", title=None), x2="bucket_end:T",
-        y=alt.Y("negative:Q", title=f"Negative mentions per {bucket_label}"),
+        y=alt.Y("negative:Q", title=f"Negative mentions per {bucket_label}"), y2=alt.datum(0),
         color=alt.condition(alt.datum.in_storm, alt.value(_ALERT_COLOR), alt.value("#adb5bd")),
         tooltip=[alt.Tooltip("bucket:T", title="From", format="%a %d %b %H:%M"),
                  alt.Tooltip("negative:Q", title="Negative mentions")],

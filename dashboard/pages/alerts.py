@@ -40,6 +40,7 @@ def _list() -> None:
     b.metric("Nobody on it yet", int((alerts["acknowledged_by"].isna() & alerts["resolved_by"].isna()).sum()))
     c.metric("Resolved", int(alerts["resolved_by"].notna().sum()))
     view = pd.DataFrame({
+        "page": [links.alert_url(".", int(i)) for i in alerts["id"]],
         "started": fmt.local_column(alerts["window_start"], tz),
         "brand": alerts["brand"],
         "how bad": [wording.how_bad(r.severity, r.observed, r.expected, r.kind) for r in alerts.itertuples()],
@@ -49,7 +50,6 @@ def _list() -> None:
                   ("acknowledged by " + r.acknowledged_by if isinstance(r.acknowledged_by, str) else
                    ("storm going on" if r.is_open else "over, not resolved")) for r in alerts.itertuples()],
         "delivered": alerts["delivery"],
-        "page": [links.alert_url(".", int(i)) for i in alerts["id"]],
     })
     st.dataframe(view, hide_index=True, key="a_table", column_config={
         "started": st.column_config.DatetimeColumn(f"started ({tz})", format="ddd D MMM HH:mm"),

@@ -14,8 +14,9 @@ from monitor.health import LATE_FACTOR
 ctx = ui.current()
 st.title("Health")
 ORDER = {"failing": 0, "late": 1, "paused": 2, "never run": 3, "ok": 4, "disabled": 5}
-ICON = {"failing": "🔴 failing", "late": "🟠 late", "paused": "🟠 paused", "never run": "⚪ never run",
-        "ok": "🟢 ok", "disabled": "⚫ disabled"}
+COLOR = {"failing": "#d1495b", "late": "#e8590c", "paused": "#e8590c", "never run": "#868e96",
+         "ok": "#2a9d8f", "disabled": "#adb5bd"}
+"""Red: broken; orange: needs a look; green: fine; grey: nothing to say."""
 
 
 def _rejected(totals: dict[str, object]) -> int | None:
@@ -56,7 +57,7 @@ def body() -> None:
         cfg = getattr(ctx.config.sources, name)
         state = states.loc[name] if name in states.index else None
         rows.append({
-            "source": name, "state": ICON.get(s["health"], s["health"]), "order": ORDER.get(s["health"], 9),
+            "source": name, "state": s["health"], "order": ORDER.get(s["health"], 9),
             "every": fmt.fmt_duration(cfg.interval.total_seconds()),
             "last run": fmt.when(s["last_run_at"], tz), "last success": fmt.when(s["last_success_at"], tz),
             "collected": int(s["mentions_collected"] or 0),
@@ -64,7 +65,8 @@ def body() -> None:
             "error at": fmt.when(state["last_error_at"], tz) if state is not None and s["last_error"] else "",
         })
     view = pd.DataFrame(rows).sort_values(["order", "source"]).drop(columns="order")
-    st.dataframe(view, hide_index=True, key="h_sources", column_config={
+    styled = view.style.map(lambda v: f"color: {COLOR.get(v, '#212529')}; font-weight: 600", subset=["state"])
+    st.dataframe(styled, hide_index=True, key="h_sources", column_config={
         "state": st.column_config.TextColumn("state", help=f"late: no run for more than {LATE_FACTOR}× its "
                                              "interval; failing: the last run ended in an error"),
         "problem": st.column_config.TextColumn("problem", width="large")})

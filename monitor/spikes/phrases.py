@@ -12,7 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import pairwise
 
-_WORD = re.compile(r"[#@]?[^\W\d_][\w'’-]*", re.UNICODE)
+_WORD = re.compile(r"[#@]?[^\W\d_][\w'’-]*|[.,!?;:()\[\]\"“”…/|]", re.UNICODE)
+"""A word, or punctuation that ends a phrase."""
 _FILLER = """
 a about above across after afterwards again against all almost alone along already also although always am among
 amongst an and another any anyhow anyone anything anyway anywhere are around as at back be became because become
@@ -39,9 +40,13 @@ PHRASE_COVERS = 0.6
 
 
 def tokens(text: str) -> list[str | None]:
-    """The words of ``text``, lower-cased; None where a filler word stood (phrases never span it)."""
+    """The words of ``text``, lower-cased; None where a filler word or punctuation stood (phrases never
+    span it)."""
     out: list[str | None] = []
     for raw in _WORD.findall(text):
+        if not raw[-1].isalnum() and raw[-1] not in "'’-_":
+            out.append(None)
+            continue
         w = raw.lower().strip("'’-").replace("’", "'")
         bare = w.replace("'", "")
         out.append(None if len(bare) < 3 or bare in STOPWORDS or w in STOPWORDS else w)
