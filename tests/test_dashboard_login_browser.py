@@ -54,13 +54,13 @@ def test_an_email_link_asks_for_a_login_then_opens_the_alert(served: tuple[str, 
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{base}/alerts?alert={alert_id}", timeout=60_000)
-            page.get_by_label("Username").wait_for(timeout=60_000)
+            page.get_by_role("textbox", name="Username").wait_for(timeout=60_000)
             assert page.get_by_text("Acme: negative storm").count() == 0  # nothing before signing in
-            page.get_by_label("Username").fill("dana")
-            page.get_by_label("Password").fill("wrong password")
+            page.get_by_role("textbox", name="Username").fill("dana")
+            page.get_by_role("textbox", name="Password").fill("wrong password")
             page.get_by_role("button", name="Sign in").click()
             page.get_by_text("Wrong username or password.").wait_for(timeout=30_000)
-            page.get_by_label("Password").fill("s3cret-dana")
+            page.get_by_role("textbox", name="Password").fill("s3cret-dana")
             page.get_by_role("button", name="Sign in").click()
             page.get_by_role("heading", name="Acme: negative storm").wait_for(timeout=60_000)
             page.get_by_text("Signed in as").wait_for(timeout=30_000)
