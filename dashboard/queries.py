@@ -214,8 +214,8 @@ def alert_history(src: Source, start: datetime, end: datetime, brand_ids: tuple[
     stmt = (
         select(
             A.c.id, B.c.name.label("brand"), A.c.brand_id, A.c.kind, A.c.is_open, A.c.window_start,
-            A.c.window_end, A.c.observed, A.c.expected, A.c.p_value, A.c.severity, A.c.details,
-            A.c.delivery_status, A.c.attempts, A.c.last_error, A.c.sent_at, A.c.created_at,
+            A.c.window_end, A.c.observed, A.c.expected, A.c.severity, A.c.details, A.c.created_at,
+            A.c.acknowledged_by, A.c.resolved_by,
         )
         .join(B, B.c.id == A.c.brand_id)
         .where(A.c.window_end > start, A.c.window_start < end)
@@ -225,15 +225,6 @@ def alert_history(src: Source, start: datetime, end: datetime, brand_ids: tuple[
     if brand_ids:
         stmt = stmt.where(A.c.brand_id.in_(list(brand_ids)))
     return frame(src, stmt)
-
-
-@cached
-def mentions_by_id(src: Source, ids: tuple[int, ...]) -> pd.DataFrame:
-    """Mentions with these ids (an alert's top mentions): id, created_at, platform, author, text, url."""
-    stmt = select(M.c.id, M.c.created_at, M.c.platform, M.c.author, M.c.text, M.c.url).where(
-        M.c.id.in_(list(ids))
-    )
-    return frame(src, stmt.order_by(M.c.created_at.desc()))
 
 
 @cached

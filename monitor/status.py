@@ -8,7 +8,17 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from monitor.context import App
-from monitor.store import Alert, DeliveryStatus, Escalation, EscalationStatus, Mention, SourceState
+from monitor.health import source_health
+from monitor.store import (
+    Alert,
+    AlertDelivery,
+    DeliveryStatus,
+    Escalation,
+    EscalationStatus,
+    Mention,
+    SourceState,
+    utcnow,
+)
 from monitor.store.sql import unscored
 
 
@@ -27,15 +37,22 @@ def gather(app: App) -> dict[str, Any]:
             ).scalar_one(),
             "open_alerts": scalar(select(func.count()).select_from(Alert).where(Alert.is_open)).scalar_one(),
             "undelivered_alerts": scalar(
-                select(func.count()).select_from(Alert).where(Alert.delivery_status != DeliveryStatus.sent)
+                select(func.count(func.distinct(AlertDelivery.alert_id)))
+                .where(AlertDelivery.status != DeliveryStatus.sent)
             ).scalar_one(),
         }
     sources = []
-    for name, _cfg in app.config.sources:
+    now = utcnow()
+    for name, cfg in app.config.sources:
         st = states.get(name)
         sources.append({
             "name": name,
             "enabled": name in enabled,
+            "health": source_health(enabled=name in enabled, interval=cfg.interval, now=now,
+                                    last_run_at=st.last_run_at if st else None,
+                                    last_success_at=st.last_success_at if st else None,
+                                    last_error_at=st.last_error_at if st else None,
+                                    paused_until=st.paused_until if st else None),
             "last_run_at": st.last_run_at if st else None,
             "last_success_at": st.last_success_at if st else None,
             "last_error": st.last_error if st else None,

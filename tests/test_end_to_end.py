@@ -129,6 +129,7 @@ def test_surge_to_email_to_dashboard(tmp_path: Path, smtp: tuple[int, Inbox], mo
         alerts={"recipients": ["team@example.com"], "outbox_dir": str(tmp_path / "outbox"),
                 "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
                          "username_env": None, "password_env": None}},
+        dashboard={"auth": {"enabled": False}},  # login has its own tests (test_dashboard_login)
     )
     app = App.from_file(config, env=ENV)
     upgrade(app.config.database.url)

@@ -1,5 +1,5 @@
 """The commands that run jobs and look after the store: init, db, check-config, run, collect, score,
-rescore, detect, send-alerts, status, dashboard."""
+rescore, detect, send-alerts, status, dashboard, add-user."""
 
 from __future__ import annotations
 
@@ -201,16 +201,79 @@ def status(ctx: Ctx, as_json: bool) -> None:
                   f"undelivered alerts: {t['undelivered_alerts']}")
 
 
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if address.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @command()
 @click.option("--port", default=8501, show_default=True)
-@click.option("--address", default="127.0.0.1", show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Where to listen; anything but loopback needs dashboard.auth (login) on.")
 @pass_ctx
 def dashboard(ctx: Ctx, port: int, address: str) -> None:
-    """Start the Streamlit dashboard."""
-    from dashboard.launch import serve
+    """Start the Streamlit dashboard (login required unless dashboard.auth.enabled is false on loopback)."""
+    import os
 
-    ctx.app  # validate config before starting the server  # noqa: B018
-    click.echo(f"dashboard: http://{address}:{port}")
+    from dashboard.auth import load_users
+    from dashboard.launch import serve
+    from monitor.errors import UsageError
+
+    auth = ctx.app.config.dashboard.auth
+    if not auth.enabled and not is_loopback(address):
+        raise UsageError(f"refusing to serve the dashboard on {address} without login: anyone who reaches the port "
+                         "could read every mention; set dashboard.auth.enabled: true and add users with `monitor "
+                         "add-user`, or serve on --address 127.0.0.1")
+    if auth.enabled and not load_users(auth, os.environ):
+        raise UsageError("dashboard.auth is on but no user is configured: add one with `monitor add-user NAME "
+                         "--role agent` (or set dashboard.auth.enabled: false to run it on loopback only)")
+    click.echo(f"dashboard: http://{address}:{port}" + ("" if auth.enabled else " (login off: this machine only)"))
     raise SystemExit(serve(Path(ctx.config_path), port=port, address=address))
 
 
+@command("add-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["agent", "read_only"]), default="agent", show_default=True,
+              help="agent: may act on alerts, escalations and mentions; read_only: may only look.")
+@click.option("--name", "display", default=None, help="The name shown in the dashboard (default: USERNAME).")
+@click.option("--users-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Default: dashboard.auth.users_file from the config.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@pass_ctx
+def add_user(ctx: Ctx, username: str, role: str, display: str | None, users_file: Path | None,
+             password_stdin: bool) -> None:
+    """Add (or change) a dashboard user: the password is stored only as a bcrypt hash."""
+    import os
+
+    import bcrypt
+    import yaml
+
+    from dashboard.auth import parse_users
+    from monitor.errors import UsageError
+
+    path = users_file or ctx.app.config.dashboard.auth.users_file
+    if path is None:
+        raise UsageError("no users file: set dashboard.auth.users_file in config.yaml, or pass --users-file PATH")
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    if len(password) < 8:
+        raise UsageError("the password is too short: use at least 8 characters")
+    text = path.read_text(encoding="utf-8") if path.exists() else "users: {}\n"
+    users = parse_users(text, str(path)) if path.exists() else {}
+    users[username] = {"name": display or users.get(username, {}).get("name") or username, "role": role,
+                       "password_hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}
+    out = yaml.safe_dump({"users": users}, sort_keys=True, allow_unicode=True)
+    parse_users(out, str(path))  # the username and role are checked before anything is written
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(out, encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    click.echo(f"{username} ({role}) saved in {path}")

@@ -66,6 +66,9 @@ class Config(Strict):
                         f"brands[{i}].competitors: {c!r} is not a configured brand "
                         f"(add it under brands with is_own: false, or remove it)"
                     )
+        for i, ch in enumerate(self.alerts.channels):
+            problems += [f"alerts.channels[{i}].brands: {b!r} is not a configured brand (fix the name or remove it)"
+                         for b in ch.brands if b.lower() not in lowered]
         return problems
 
     def brand(self, name: str) -> BrandConfig:

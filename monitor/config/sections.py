@@ -1,4 +1,5 @@
-"""The config sections of the core: database, model, escalation rules, spikes, alerts, dashboard."""
+"""The config sections of the core: database, model, escalation rules, spikes, alerts (and their channels),
+dashboard (time zone, login)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,24 @@ class SmtpConfig(Strict):
     timeout: float = Field(20, gt=0)
 
 
+class ChannelConfig(Strict):
+    """One alert destination: an Apprise URL (Slack, Microsoft Teams, Discord, a JSON webhook, ...)
+    read from the environment variable ``url_env``, never from config.yaml."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    """Shown on the alert's page beside the delivery; unique; ``email`` is the built-in email channel."""
+    url_env: EnvVarName
+    brands: list[str] = Field(default_factory=list)
+    """Only alerts of these brands (case-insensitive); empty = every brand."""
+    min_severity: int = Field(1, ge=1, le=4)
+    """Only alerts at least this severe (1 low, 2 medium, 3 high, 4 critical)."""
+
+    def wants(self, brand: str, severity: int) -> bool:
+        """Whether an alert of ``brand`` at ``severity`` goes to this channel."""
+        in_scope = not self.brands or brand.lower() in {b.lower() for b in self.brands}
+        return in_scope and severity >= self.min_severity
+
+
 class AlertsConfig(Strict):
     recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(
         default_factory=list
@@ -109,12 +128,52 @@ class AlertsConfig(Strict):
     dashboard_url: str = "http://localhost:8501"
     max_attempts: int = Field(20, ge=1)
     interval: Duration = timedelta(minutes=1)
+    channels: list[ChannelConfig] = Field(default_factory=list)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, v: list[ChannelConfig]) -> list[ChannelConfig]:
+        names = [c.name for c in v]
+        for name in names:
+            if name == "email":
+                raise ValueError("'email' is the built-in email channel (alerts.recipients); name yours otherwise")
+            if names.count(name) > 1:
+                raise ValueError(f"channel name {name!r} is used twice; each channel needs its own name")
+        return v
+
+
+class AuthConfig(Strict):
+    """Who may open the dashboard: named users with bcrypt-hashed passwords and a role each."""
+
+    enabled: bool = True
+    users_file: Path | None = None
+    """A YAML file of users (see README); relative paths are read from the working directory."""
+    users_env: EnvVarName = "MONITOR_DASHBOARD_USERS"
+    """An environment variable holding the same YAML (or ``<VAR>_FILE`` naming such a file)."""
+    cookie_key_env: EnvVarName = "MONITOR_DASHBOARD_COOKIE_KEY"
+    """The key that signs the stay-signed-in cookie; without it a random one per server start."""
+    cookie_days: float = Field(7, ge=0, le=90)
+    """How long a sign-in lasts in the browser (0: only while the tab is open)."""
 
 
 class DashboardConfig(Strict):
     refresh: Duration = timedelta(seconds=60)
     cache_ttl: Duration = timedelta(seconds=30)
     page_size: int = Field(50, ge=5, le=500)
+    time_zone: str = "UTC"
+    """The team's time zone (IANA name, e.g. Europe/London): every time on the dashboard and in alerts."""
+    auth: AuthConfig = AuthConfig()
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not a time zone; use an IANA name such as Europe/London or UTC") from None
+        return v
 
 
 class DatabaseConfig(Strict):

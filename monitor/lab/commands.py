@@ -25,7 +25,7 @@ def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
     """Four weeks of demo history, scored, flagged and alerted; then the dashboard."""
     from monitor.lab.demo import prepare
 
-    result = prepare(workspace.resolve(), console, days=days)
+    result = prepare(workspace.resolve(), console, days=days, port=port)
     emails = sorted(result.outbox.glob("*.eml"))
     console.print(f"demo: {'reused' if result.reused else 'created'} workspace {workspace}: "
                   f"{result.mentions:,} mentions, {result.escalations} escalations, {result.alerts} alert(s)")
@@ -33,10 +33,10 @@ def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
         console.print(f"demo: alert email written to {eml}")
     if no_dashboard:
         return
-    console.print(f"demo: dashboard at http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    console.print(f"demo: dashboard at http://127.0.0.1:{port}  (login off: this machine only; Ctrl-C stops it)")
     from dashboard.launch import serve
 
-    raise SystemExit(serve(result.config_path, port=port))
+    raise SystemExit(serve(result.config_path, port=port, address="127.0.0.1"))
 
 
 @command()

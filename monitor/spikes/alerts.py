@@ -11,7 +11,7 @@ from monitor.config import Config
 from monitor.spikes.baseline import share_severity, volume_severity
 from monitor.spikes.details import details_for
 from monitor.spikes.judgement import Judgement
-from monitor.store import Alert, Brand, DeliveryStatus
+from monitor.store import Alert, Brand
 
 KEPT_BUCKETS = 48
 VOLUME = "negative_volume"
@@ -65,7 +65,7 @@ def apply(session: Session, config: Config, brand: Brand, j: Judgement, now: dat
     assert brand.id is not None
     alert = Alert(brand_id=brand.id, kind=kind, window_start=j.start, window_end=j.end, observed=observed,
                   expected=expected, p_value=p_value, severity=severity_of(j, config.spikes.min_count), created_at=now,
-                  updated_at=now, next_attempt_at=now, delivery_status=DeliveryStatus.pending)
+                  updated_at=now)
     _update(session, config, brand, alert, j, now)
     return [alert]
 

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from monitor.config import Config
+from monitor.spikes.phrases import doc_terms, prefer_phrases
 from monitor.store import Alert, Brand, Correction, Mention, MentionBrand, Sentiment
 from monitor.store.sql import effective_label
 
 TOP_MENTIONS = 5
 TOP_TERMS = 8
 MAX_TEXTS = 3000
-_WORD = re.compile(r"[#@]?[^\W\d_][\w'’-]{2,}", re.UNICODE)
-STOPWORDS = frozenset({
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
-    "be", "been", "before", "being", "but", "by", "can", "could", "did", "do", "does", "doing",
-    "don", "dont", "for", "from", "get", "got", "had", "has", "have", "having", "he", "her", "here",
-    "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "like", "me", "more",
-    "most", "my", "no", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our",
-    "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the",
-    "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too",
-    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while",
-    "who", "why", "will", "with", "would", "you", "your", "yours", "im", "ive", "youre", "isnt",
-    "wasnt", "cant", "didnt", "doesnt", "still", "even", "really", "one", "https", "http", "www",
-    "com", "amp", "rt", "via",
-})
 
 
 def _negative(brand_id: int, start: datetime, end: datetime) -> Any:
@@ -56,19 +41,12 @@ def top_mentions(session: Session, brand_id: int, start: datetime, end: datetime
     ]
 
 
-def _doc_terms(texts: list[str], ignore: set[str]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for text in texts:
-        words = {w.lower().strip("'’-") for w in _WORD.findall(text)}
-        counts.update(w for w in words if len(w) >= 3 and w not in STOPWORDS and w not in ignore)
-    return counts
-
-
 def rising_terms(
     session: Session, brand_id: int, start: datetime, end: datetime, *, baseline: timedelta,
     ignore: set[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Terms in more of the window's negative mentions than usual, biggest rise first.
+    """Words and two-word phrases (:mod:`monitor.spikes.phrases`, no filler) in more of the window's
+    negative mentions than usual, biggest rise first; a word a rising phrase explains is left out.
 
     Each is ``{"term", "count", "share", "baseline_share"}``: how many window mentions use it,
     and the fraction of window and of baseline (the ``baseline`` before ``start``) negative
@@ -83,7 +61,7 @@ def rising_terms(
     window, before = texts(start, end), texts(start - baseline, start)
     if not window:
         return []
-    w_counts, b_counts = _doc_terms(window, ignore), _doc_terms(before, ignore)
+    w_counts, b_counts = doc_terms(window, ignore), doc_terms(before, ignore)
     n_w, n_b = len(window), max(len(before), 1)
     scored = []
     for term, c in w_counts.items():
@@ -93,8 +71,9 @@ def rising_terms(
         if share > base:
             scored.append((share - base, c, term, share, base))
     scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    drop = prefer_phrases([(t, c) for _, c, t, _, _ in scored[:TOP_TERMS * 3]])
     return [{"term": t, "count": c, "share": round(sh, 3), "baseline_share": round(b, 3)}
-            for _, c, t, sh, b in scored[:TOP_TERMS]]
+            for _, c, t, sh, b in [s for s in scored if s[2] not in drop][:TOP_TERMS]]
 
 
 def details_for(session: Session, config: Config, brand: Brand, alert: Alert) -> dict[str, Any]:

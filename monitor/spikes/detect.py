@@ -80,7 +80,7 @@ def _state(session: Session, brand_id: int) -> JobState:
 def detect_spikes(engine: Engine, config: Config, *, now: datetime | None = None) -> list[Alert]:
     """Judge the buckets completed since the last run for every brand; returns new or changed alerts.
 
-    A returned alert may be new (``delivery_status`` pending, to be emailed), updated by a
+    A returned alert may be new (the outbox then delivers it to each channel), updated by a
     storm that goes on, or just closed. Raises SQLAlchemy errors unchanged; then nothing is
     saved and the next run judges the same buckets again.
     """

@@ -12,6 +12,7 @@ from __future__ import annotations
 from monitor.store.engine import make_engine, session_scope, sqlite_path
 from monitor.store.tables import (
     Alert,
+    AlertDelivery,
     Brand,
     Correction,
     DeliveryStatus,
@@ -28,7 +29,8 @@ from monitor.store.tables import (
 )
 
 __all__ = [
-    "Alert", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationStatus", "JobState", "Label",
+    "Alert", "AlertDelivery", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationStatus", "JobState",
+    "Label",
     "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope", "sqlite_path", "to_db",
     "utcnow",
 ]

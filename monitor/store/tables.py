@@ -138,12 +138,12 @@ class Escalation(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """A negative spike, and the outbox row its email is delivered from."""
+    """A negative storm: what detection found, and what the team did about it.
 
-    __table_args__ = (
-        Index("ix_alert_brand_window", "brand_id", "window_start"),
-        Index("ix_alert_delivery", "delivery_status", "next_attempt_at"),
-    )
+    Delivery to each channel is an :class:`AlertDelivery` row of its own (the outbox).
+    """
+
+    __table_args__ = (Index("ix_alert_brand_window", "brand_id", "window_start"),)
     id: int | None = Field(default=None, primary_key=True)
     brand_id: int = Field(foreign_key="brand.id")
     kind: str = Field(max_length=32)
@@ -158,13 +158,33 @@ class Alert(SQLModel, table=True):
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
     closed_at: NaiveDatetime | None = None
-    delivery_status: str = Field(default=DeliveryStatus.pending, max_length=16)
+    acknowledged_by: str | None = Field(default=None, max_length=128)
+    acknowledged_at: NaiveDatetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=128)
+    resolved_at: NaiveDatetime | None = None
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One alert to one channel: the outbox row a sender claims, with its attempts and outcome."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel", name="uq_alert_delivery_channel"),
+        Index("ix_alert_delivery_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", ondelete="CASCADE")
+    channel: str = Field(max_length=64)
+    status: str = Field(default=DeliveryStatus.pending, max_length=16)
     claimed_by: str | None = None
     claimed_at: NaiveDatetime | None = None
     sent_at: NaiveDatetime | None = None
     attempts: int = 0
     last_error: str | None = None
+    target: str | None = None
+    """Where it went (an outbox file, an SMTP host, a service name); never a secret URL."""
     next_attempt_at: NaiveDatetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class SourceState(SQLModel, table=True):
