@@ -5,12 +5,14 @@
   a hashtag (``#lawsuit``) and across line breaks; used by brand matching and by the
   escalation rules' risk terms alike;
 - :func:`handle_regex`: an ``@handle`` not glued to a longer handle;
-- :func:`normalise_text`: what is stored (NFC, no NULs, trimmed);
+- :func:`normalise_text`: the one normalisation every source's text gets at the edge (entities
+  decoded, NFKC, no NULs, trimmed), so storage, matching and the model read the same text;
 - :func:`safe_url`: a link that may be offered to a person (http or https only).
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -70,9 +72,16 @@ def handle_regex(handle: str) -> str:
     return rf"(?<![\w@])@{re.escape(handle_name(handle))}(?!\w)"
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def normalise_text(text: str) -> str:
-    """Unicode NFC, no NULs, no surrounding whitespace; inner line breaks kept."""
-    return unicodedata.normalize("NFC", text).replace("\x00", "").strip()
+    """Text as it is stored, matched and scored: HTML entities decoded (X and Reddit send ``&`` as
+    ``&amp;``), lone surrogates (invalid Unicode) replaced by U+FFFD, Unicode NFKC, NULs removed,
+    surrounding whitespace trimmed; inner line breaks kept. Apply it once: decoding entities
+    twice would turn a written ``&amp;`` into ``&``."""
+    text = _SURROGATE.sub("\ufffd", html.unescape(text))
+    return unicodedata.normalize("NFKC", text).replace("\x00", "").strip()
 
 
 def safe_url(url: object) -> str | None:

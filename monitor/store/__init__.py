@@ -14,6 +14,7 @@ from monitor.store.tables import (
     Alert,
     Brand,
     Correction,
+    DeadLetter,
     DeliveryStatus,
     Escalation,
     EscalationStatus,
@@ -28,7 +29,7 @@ from monitor.store.tables import (
 )
 
 __all__ = [
-    "Alert", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationStatus", "JobState", "Label",
-    "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope", "sqlite_path", "to_db",
-    "utcnow",
+    "Alert", "Brand", "Correction", "DeadLetter", "DeliveryStatus", "Escalation", "EscalationStatus", "JobState",
+    "Label", "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope", "sqlite_path",
+    "to_db", "utcnow",
 ]
