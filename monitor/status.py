@@ -5,16 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.context import App
+from monitor.ingest.deadletter import open_counts
 from monitor.store import Alert, DeliveryStatus, Escalation, EscalationStatus, Mention, SourceState
 from monitor.store.sql import unscored
 
 
+def rejected_counts(engine: Engine) -> dict[str, int]:
+    """Open dead letters per source (items rejected at the edge and not yet retried or dropped).
+
+    For the dashboard's health page as for ``monitor status``; ``sum(...values())`` is the total.
+    """
+    return open_counts(engine)
+
+
 def gather(app: App) -> dict[str, Any]:
-    """Per-source state for every configured source, and store-wide totals."""
+    """Per-source state for every configured source, and store-wide totals (``rejected``: open dead letters)."""
     enabled = app.config.sources.enabled()
+    rejected = rejected_counts(app.engine)
     with Session(app.engine) as session:
         states = {s.name: s for s in session.exec(select(SourceState)).scalars()}
         scalar = session.execute
@@ -29,6 +40,7 @@ def gather(app: App) -> dict[str, Any]:
             "undelivered_alerts": scalar(
                 select(func.count()).select_from(Alert).where(Alert.delivery_status != DeliveryStatus.sent)
             ).scalar_one(),
+            "rejected": sum(rejected.values()),
         }
     sources = []
     for name, _cfg in app.config.sources:
@@ -41,5 +53,6 @@ def gather(app: App) -> dict[str, Any]:
             "last_error": st.last_error if st else None,
             "paused_reason": st.paused_reason if st and st.paused_until else None,
             "mentions_collected": st.mentions_collected if st else 0,
+            "rejected": rejected.get(name, 0),
         })
     return {"sources": sources, "totals": totals}

@@ -7,7 +7,8 @@
 - :func:`handle_regex`: an ``@handle`` not glued to a longer handle;
 - :func:`normalise_text`: the one normalisation every source's text gets at the edge (entities
   decoded, NFKC, no NULs, trimmed), so storage, matching and the model read the same text;
-- :func:`safe_url`: a link that may be offered to a person (http or https only).
+- :func:`safe_url`: a link that may be offered to a person (http or https only);
+- :func:`mask_url`: any URL's password hidden, wherever a URL is printed.
 """
 
 from __future__ import annotations
@@ -87,3 +88,13 @@ def normalise_text(text: str) -> str:
 def safe_url(url: object) -> str | None:
     """``url`` if it is an http(s) link, else None (a ``javascript:`` link is never offered)."""
     return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None
+
+
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*(?=@)")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&;](?:password|passwd|pwd)=)[^&;\s]*")
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***`` (``postgresql://u:***@host/db``),
+    also one given as a ``password=`` query parameter."""
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***", text))

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from collectors.edge import MAX_PAYLOAD, Rejected
-from monitor.store import DeadLetter, utcnow
+from monitor.errors import UsageError
+from monitor.store import DeadLetter, session_scope, utcnow
 
 MAX_POSITION = 512
 
@@ -87,3 +88,21 @@ def list_rejected(engine: Engine, *, source: str | None = None, include_resolved
         stmt = stmt.where(DeadLetter.source == source)
     with Session(engine, expire_on_commit=False) as session:
         return list(session.execute(stmt).scalars())
+
+
+def drop(engine: Engine, ids: Sequence[int], now: datetime | None = None) -> int:
+    """Mark the open dead letters ``ids`` resolved as ``dropped`` (kept, no longer counted); returns how many."""
+    with session_scope(engine) as session:
+        rows = [r for r in (session.get(DeadLetter, i) for i in ids) if r is not None and r.resolved_at is None]
+        for r in rows:
+            r.resolved_at, r.resolution = now or utcnow(), "dropped"
+    return len(rows)
+
+
+def get(engine: Engine, item_id: int) -> DeadLetter:
+    """Dead letter ``item_id``; raises :class:`~monitor.errors.UsageError` when there is none."""
+    with Session(engine, expire_on_commit=False) as session:
+        row = session.get(DeadLetter, item_id)
+    if row is None:
+        raise UsageError(f"no dead letter with id {item_id} (`monitor rejected` lists them)")
+    return row
