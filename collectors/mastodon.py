@@ -24,7 +24,21 @@ from urllib.parse import parse_qs, quote, urlparse
 from pydantic import Field
 
 from collectors.base import CollectorError, Engagement, Mention, Page, Secret, SourceOptions, StreamCollector
-from collectors.edge import Author, Count, Edge, Language, NativeId, OptionalId, OptionalText, Reach, Time, label
+from collectors.edge import (
+    Author,
+    Count,
+    Edge,
+    Invalid,
+    Language,
+    NativeId,
+    OptionalId,
+    OptionalText,
+    Reach,
+    Time,
+    label,
+    native_id,
+    url,
+)
 from collectors.text import short_id, strip_html
 from collectors.walk import walk
 from collectors.web import RetryPolicy, get, json_body, session, with_retries
@@ -72,12 +86,17 @@ class MastodonStatus(Edge):
         text = strip_html(self.content)
         if self.spoiler_text:
             text = f"{self.spoiler_text}\n{text}"
+        identity = (self.uri or "").strip() or (self.url or "").strip() or f"{instance}/{self.id}"
+        try:
+            status_id = native_id(short_id(identity))
+        except ValueError as err:
+            raise Invalid("uri", str(err)) from None
         return Mention(
             platform="mastodon",
-            native_id=short_id(self.uri or self.url or f"{instance}/{self.id}"),
+            native_id=status_id,
             text=text,
             created_at=self.created_at,
-            url=self.url or self.uri or "",
+            url=url(self.url) or url(self.uri),
             author=acct,
             author_reach=self.account.followers_count,
             engagement=Engagement(likes=self.favourites_count, replies=self.replies_count, reposts=self.reblogs_count),

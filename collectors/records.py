@@ -19,6 +19,9 @@ from typing import Any
 
 from collectors.edge import Invalid
 
+FIELD_LIMIT = 131_072
+"""The csv module's limit on one field; a JSON row's text values are held to it too."""
+
 
 @dataclass(frozen=True)
 class Record:
@@ -71,7 +74,12 @@ def jsonl_records(data: bytes, offset: int = 0, line: int = 1) -> Iterator[Recor
         except (ValueError, RecursionError) as err:  # a number of over 4,300 digits, nesting too deep
             yield Record(n, end, n + 1, body, Invalid("row", f"not valid JSON ({type(err).__name__}: {err})"))
             continue
-        yield Record(n, end, n + 1, body, obj if isinstance(obj, dict) else Invalid("row", "not a JSON object"))
+        if not isinstance(obj, dict):
+            yield Record(n, end, n + 1, body, Invalid("row", "not a JSON object"))
+            continue
+        long = next((str(k)[:40] for k, v in obj.items() if isinstance(v, str) and len(v) > FIELD_LIMIT), None)
+        yield Record(n, end, n + 1, body, obj if long is None else Invalid(long, f"longer than {FIELD_LIMIT:,} "
+                                                                                 "characters; shorten it"))
 
 
 class _Cursor:

@@ -42,6 +42,7 @@ from collectors.edge import (
     Text,
     Time,
     label,
+    url,
 )
 from collectors.query import or_queries
 from collectors.text import jsonable, mentions_any
@@ -100,7 +101,7 @@ class RedditThing(Edge):
 
     def _common(self, permalink: str, raw: dict[str, Any]) -> dict[str, Any]:
         return {"platform": "reddit", "native_id": self.fullname, "created_at": self.created_utc,
-                "url": f"https://www.reddit.com{permalink}" if permalink else "",
+                "url": url(f"https://www.reddit.com{permalink}") if permalink.startswith("/") else "",
                 "author": self.author or "[deleted]", "author_reach": self.author_karma, "raw": raw}
 
 

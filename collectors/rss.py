@@ -28,7 +28,7 @@ from collectors.base import (
     SourceOptions,
     StreamCollector,
 )
-from collectors.edge import Author, Edge, Invalid, OptionalText, OptionalTime
+from collectors.edge import Author, Edge, Invalid, OptionalText, OptionalTime, native_id
 from collectors.text import jsonable, short_id, strip_html
 from collectors.web import RetryPolicy, get, session, with_retries
 
@@ -70,9 +70,13 @@ class RssEntry(Edge):
 
     def mention(self, feed_language: str | None, raw: dict[str, Any]) -> Mention:
         """The mention this entry is; raises :class:`Invalid` without an id or link, or without any text."""
-        raw_id = self.id or self.link
+        raw_id = (self.id or "").strip() or (self.link or "").strip()
         if not raw_id:
             raise Invalid("id", "missing, and so is link")
+        try:
+            entry_id = native_id(short_id(raw_id))
+        except ValueError as err:
+            raise Invalid("id", str(err)) from None
         title = strip_html(self.title)
         summary = strip_html(self.summary or (self.content[0].value if self.content else None))
         text = "\n".join(p for p in (title, summary) if p)
@@ -80,7 +84,7 @@ class RssEntry(Edge):
             raise Invalid("title", "missing, and so are summary and content")
         return Mention(
             platform="rss",
-            native_id=short_id(raw_id),
+            native_id=entry_id,
             text=text,
             title=title or None,
             created_at=self.published_parsed or self.updated_parsed or datetime.now(UTC),

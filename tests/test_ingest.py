@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from collectors.base import Engagement, Mention
 from monitor.ingest import ingest_mentions, load_cursor
-from monitor.store import Mention as MentionRow
 from monitor.store import DeadLetter, MentionBrand, SourceState
+from monitor.store import Mention as MentionRow
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -22,7 +22,6 @@ def rejected(click_ctx: click.Context, source: str | None, include_resolved: boo
     """
     if click_ctx.invoked_subcommand is not None:
         return
-    from monitor.cli.ops import show, table
     from monitor.ingest.deadletter import list_rejected
 
     app = click_ctx.find_object(Ctx).app_with_database()
@@ -30,14 +29,13 @@ def rejected(click_ctx: click.Context, source: str | None, include_resolved: boo
     if not rows:
         click.echo("no rejected items" + ("" if include_resolved else " waiting"))
         return
-    t = table(f"{len(rows)} rejected item(s)", ("id", "source", "position", "reason", "seen", "first seen (UTC)",
-                                                 "payload"))
     for r in rows:
-        reason = r.reason if r.resolved_at is None else f"[{r.resolution}] {r.reason}"
-        preview = r.payload[:80].decode("utf-8", "backslashreplace")
-        t.add_row(str(r.id), r.source, r.position, reason, str(r.times_seen), f"{r.first_seen_at:%Y-%m-%d %H:%M}",
-                  preview + ("..." if r.payload_size > 80 else ""))
-    show(t)
+        state = "" if r.resolved_at is None else f" [{r.resolution} {r.resolved_at:%Y-%m-%d %H:%M}]"
+        seen = f", seen {r.times_seen} times" if r.times_seen > 1 else ""
+        click.echo(f"#{r.id} {r.source} {r.position}{state} (first seen {r.first_seen_at:%Y-%m-%d %H:%M} UTC{seen})")
+        click.echo(f"    {r.reason}")
+        preview = r.payload[:100].decode("utf-8", "backslashreplace")
+        click.echo(f"    payload ({r.payload_size:,} bytes): {preview}" + ("..." if r.payload_size > 100 else ""))
 
 
 rejected.monitor_command = True  # type: ignore[attr-defined]
