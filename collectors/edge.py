@@ -331,6 +331,8 @@ def _one_line(reason: str, limit: int = 500) -> str:
 def json_safe(value: Any, depth: int = 0) -> Any:
     """``value`` as JSON any database accepts: non-finite numbers as text, NULs removed, lone
     surrogates replaced, mapping keys as text, nesting cut at 64 levels."""
+    if isinstance(value, str):
+        return _clean(value)
     if depth > 64:
         return "..."
     if isinstance(value, Mapping):
@@ -346,8 +348,13 @@ def json_safe(value: Any, depth: int = 0) -> Any:
     return _clean(str(value))
 
 
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
 def _clean(value: str) -> str:
-    return re.sub(r"[\ud800-\udfff]", "\ufffd", value).replace("\x00", "")
+    if not value.isascii():
+        value = _SURROGATES.sub("\ufffd", value)
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def check_mention(m: Mention) -> tuple[str, str] | None:

@@ -193,7 +193,7 @@ def test_the_database_url_can_come_from_the_environment_and_its_password_is_neve
     path = write_config(tmp_path, database={"url_env": "MONITOR_DATABASE_URL"})
     cfg = load_config(path, {"MONITOR_DATABASE_URL": secret_url})
     assert cfg.database.url == secret_url
-    with pytest.raises(ConfigError, match="database.url_env: environment variable MONITOR_DATABASE_URL is not set"):
+    with pytest.raises(ConfigError, match=r"database\.url_env: environment variable MONITOR_DATABASE_URL is not set"):
         load_config(path, {})
     url_file = tmp_path / "db-url"
     url_file.write_text(secret_url + "\n", encoding="utf-8")

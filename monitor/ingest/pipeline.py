@@ -137,7 +137,7 @@ def store_page(
     result = IngestResult()
     now = utcnow()
     dead = list(rejected)
-    candidates: dict[tuple[str, str], tuple[dict[str, Any], dict[str, list[str]]]] = {}
+    candidates: dict[tuple[str, str], tuple[Incoming, dict[str, list[str]]]] = {}
     for m in mentions:
         problem = check_mention(m)
         if problem is not None:
@@ -152,7 +152,7 @@ def store_page(
         if not matched:
             result.unmatched += 1
             continue
-        candidates[key] = (_row(m, source, now), matched)
+        candidates[key] = (m, matched)
 
     result.rejected = store_rejected(session, source, dead, now)
     brand_ids = sync_brands(session, brands)
@@ -166,17 +166,17 @@ def store_page(
             candidates.pop(tuple(key), None)
             result.duplicates += 1
     if candidates:
-        rows = [row for row, _ in candidates.values()]
+        rows = {key: _row(m, source, now) for key, (m, _) in candidates.items()}
         inserted = session.execute(
-            insert(Mention).returning(Mention.id, Mention.platform, Mention.native_id), rows
+            insert(Mention).returning(Mention.id, Mention.platform, Mention.native_id), list(rows.values())
         ).all()
         links = []
         for mention_id, platform, native_id in inserted:
-            row, matched = candidates[(platform, native_id)]
+            created = rows[(platform, native_id)]["created_at"]
             result.mention_ids.append(mention_id)
-            for name, terms in matched.items():
+            for name, terms in candidates[(platform, native_id)][1].items():
                 links.append({"mention_id": mention_id, "brand_id": brand_ids[name],
-                              "created_at": row["created_at"], "matched_terms": terms})
+                              "created_at": created, "matched_terms": terms})
         session.execute(insert(MentionBrand), links)
         result.stored = len(inserted)
     return result
