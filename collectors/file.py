@@ -18,7 +18,7 @@ in_reply_to      id of the post this replies to
 label            optional: negative/neutral/positive, used by ``monitor backtest``
 ===============  ==========================================================
 
-Each value goes through the edge rules (:mod:`collectors.edge`). A row that breaks one, or is
+Each value goes through the edge rules (:mod:`collectors.fields`). A row that breaks one, or is
 not UTF-8, JSON or CSV, is rejected with its line number, its bytes and the field at fault,
 and the rows after it are read as usual (:mod:`collectors.records`). The cursor records, per
 file, the byte offset and line reached, so a file that grows is read on from where it
@@ -36,22 +36,18 @@ from typing import Any
 from pydantic import AliasChoices, Field, ValidationError
 
 from collectors.base import Collector, Engagement, Mention, Page, RetriableError, SourceOptions
-from collectors.edge import (
+from collectors.edge import Edge, Invalid, Rejected, accept, explain
+from collectors.fields import (
     Author,
     Count,
-    Edge,
-    Invalid,
     Language,
     NativeId,
     OptionalId,
     OptionalText,
     Reach,
-    Rejected,
     Text,
     Time,
     Url,
-    accept,
-    explain,
     platform,
 )
 from collectors.records import Record, csv_header, csv_records, jsonl_records

@@ -19,18 +19,8 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from collectors.base import Engagement, Mention, Rejected, SourceOptions, StreamCollector
-from collectors.edge import (
-    Author,
-    Count,
-    Edge,
-    Invalid,
-    NativeId,
-    OptionalId,
-    OptionalText,
-    OptionalTime,
-    label,
-    optional_timestamp,
-)
+from collectors.edge import Edge, Invalid, label
+from collectors.fields import Author, Count, NativeId, OptionalId, OptionalText, OptionalTime, optional_timestamp
 from collectors.text import strip_html
 from collectors.web import RetryPolicy, get, json_body, session, with_retries
 

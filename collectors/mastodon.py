@@ -24,21 +24,8 @@ from urllib.parse import parse_qs, quote, urlparse
 from pydantic import Field
 
 from collectors.base import CollectorError, Engagement, Mention, Page, Secret, SourceOptions, StreamCollector
-from collectors.edge import (
-    Author,
-    Count,
-    Edge,
-    Invalid,
-    Language,
-    NativeId,
-    OptionalId,
-    OptionalText,
-    Reach,
-    Time,
-    label,
-    native_id,
-    url,
-)
+from collectors.edge import Edge, Invalid, label
+from collectors.fields import Author, Count, Language, NativeId, OptionalId, OptionalText, Reach, Time, native_id, url
 from collectors.text import short_id, strip_html
 from collectors.walk import walk
 from collectors.web import RetryPolicy, get, json_body, session, with_retries

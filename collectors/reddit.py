@@ -30,20 +30,8 @@ from collectors.base import (
     SourceOptions,
     StreamCollector,
 )
-from collectors.edge import (
-    MAX_COUNT,
-    Author,
-    Count,
-    Edge,
-    NativeId,
-    OptionalId,
-    OptionalText,
-    Reach,
-    Text,
-    Time,
-    label,
-    url,
-)
+from collectors.edge import Edge, label
+from collectors.fields import MAX_COUNT, Author, Count, NativeId, OptionalId, OptionalText, Reach, Text, Time, url
 from collectors.query import or_queries
 from collectors.text import jsonable, mentions_any
 from collectors.web import RetryPolicy, reset_time, with_retries

@@ -28,7 +28,8 @@ from collectors.base import (
     SourceOptions,
     StreamCollector,
 )
-from collectors.edge import Author, Edge, Invalid, OptionalText, OptionalTime, native_id
+from collectors.edge import Edge, Invalid
+from collectors.fields import Author, OptionalText, OptionalTime, native_id
 from collectors.text import jsonable, short_id, strip_html
 from collectors.web import RetryPolicy, get, session, with_retries
 

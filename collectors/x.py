@@ -27,11 +27,10 @@ from collectors.base import (
     SourceOptions,
     StreamCollector,
 )
-from collectors.edge import (
+from collectors.edge import Edge, Invalid, label
+from collectors.fields import (
     Author,
     Count,
-    Edge,
-    Invalid,
     Language,
     NativeId,
     OptionalId,
@@ -39,7 +38,6 @@ from collectors.edge import (
     OptionalTime,
     Reach,
     Text,
-    label,
     timestamp,
 )
 from collectors.query import x_queries

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from collectors.base import Mention as Incoming
-from collectors.edge import Rejected, check_mention, dump, json_safe, language
+from collectors.edge import Rejected, check_mention, dump, json_safe
+from collectors.fields import language
 from monitor.config import BrandConfig
 from monitor.ingest.deadletter import store_rejected
 from monitor.ingest.matching import Matcher
