@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.context import App
 from monitor.health import source_health
+from monitor.ingest.deadletter import open_counts
 from monitor.store import (
     Alert,
     AlertDelivery,
@@ -22,9 +24,18 @@ from monitor.store import (
 from monitor.store.sql import unscored
 
 
+def rejected_counts(engine: Engine) -> dict[str, int]:
+    """Open dead letters per source (items rejected at the edge and not yet retried or dropped).
+
+    For the dashboard's health page as for ``monitor status``; ``sum(...values())`` is the total.
+    """
+    return open_counts(engine)
+
+
 def gather(app: App) -> dict[str, Any]:
-    """Per-source state for every configured source, and store-wide totals."""
+    """Per-source state for every configured source, and store-wide totals (``rejected``: open dead letters)."""
     enabled = app.config.sources.enabled()
+    rejected = rejected_counts(app.engine)
     with Session(app.engine) as session:
         states = {s.name: s for s in session.exec(select(SourceState)).scalars()}
         scalar = session.execute
@@ -40,6 +51,7 @@ def gather(app: App) -> dict[str, Any]:
                 select(func.count(func.distinct(AlertDelivery.alert_id)))
                 .where(AlertDelivery.status != DeliveryStatus.sent)
             ).scalar_one(),
+            "rejected": sum(rejected.values()),
         }
     sources = []
     now = utcnow()
@@ -58,5 +70,6 @@ def gather(app: App) -> dict[str, Any]:
             "last_error": st.last_error if st else None,
             "paused_reason": st.paused_reason if st and st.paused_until else None,
             "mentions_collected": st.mentions_collected if st else 0,
+            "rejected": rejected.get(name, 0),
         })
     return {"sources": sources, "totals": totals}

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from models.artifact import DEFAULT_BASE, default_artifact_dir
 from monitor.cli import command
 from monitor.errors import MonitorError
 
@@ -27,7 +26,7 @@ def _data_default(split: str) -> str | None:
 
 
 @command("train")
-@click.option("--base-model", default=DEFAULT_BASE, show_default=True,
+@click.option("--base-model", default=None,
               help="Hugging Face name or local folder; default: the offline all-MiniLM-L6-v2 package.")
 @click.option("--train-file", type=click.Path(exists=True), default=lambda: _data_default("train"),
               help="TweetEval-layout folder (train_*.txt) or CSV/JSONL with text,label.")
@@ -40,15 +39,19 @@ def _data_default(split: str) -> str | None:
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--class-weights", type=click.Choice(["none", "sqrt", "balanced"]), default="none",
               show_default=True, help="Weight the loss by inverse class frequency.")
-@click.option("--out", type=click.Path(file_okay=False), default=lambda: str(default_artifact_dir()),
+@click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Artifact folder  [default: models/sentiment]")
 @click.option("--limit", type=int, default=None, help="Train on a random subset of this many examples.")
 @click.option("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice).")
-def train_cmd(base_model: str, train_file: str | None, val_file: str | None, epochs: float, lr: float,
-              batch_size: int, max_length: int, seed: int, class_weights: str, out: str,
+def train_cmd(base_model: str | None, train_file: str | None, val_file: str | None, epochs: float, lr: float,
+              batch_size: int, max_length: int, seed: int, class_weights: str, out: str | None,
               limit: int | None, threads: int | None) -> None:
     """Fine-tune the sentiment model and write the best validation checkpoint to --out."""
+    from models.artifact import DEFAULT_BASE, default_artifact_dir
     from models.train import TrainSettings, train
+
+    base_model = base_model or DEFAULT_BASE
+    out = out or str(default_artifact_dir())
 
     if not train_file or not val_file:
         raise click.ClickException("no training data: pass --train-file and --val-file "

@@ -9,20 +9,34 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from monitor.cli import Ctx, MonitorGroup, command, pass_ctx
-from monitor.config import masked_dump
 
-console = Console()
+
+def table(title: str, columns: tuple[str, ...]) -> Any:
+    """A rich table with ``columns`` (rich is imported when a command prints one)."""
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    return t
+
+
+def show(renderable: Any) -> None:
+    """Print a rich renderable to stdout."""
+    from rich.console import Console
+
+    Console().print(renderable)
 
 
 @command("check-config")
 @pass_ctx
 def check_config(ctx: Ctx) -> None:
-    """Validate config.yaml and print the effective config, secrets masked."""
+    """Validate config.yaml and print the effective config, secrets and URL passwords masked."""
     import yaml
+
+    from monitor.config import masked_dump
 
     click.echo(yaml.safe_dump(masked_dump(ctx.app.config, ctx.app.env), sort_keys=False, allow_unicode=True))
     click.echo(f"# {ctx.config_path}: OK", err=True)
@@ -54,6 +68,7 @@ def init(ctx: Ctx) -> None:
     from monitor.ingest import sync_brands
     from monitor.store import session_scope
     from monitor.store.migrate import upgrade
+    from monitor.text import mask_url
 
     app = ctx.app
     upgrade(app.config.database.url)
@@ -62,7 +77,7 @@ def init(ctx: Ctx) -> None:
     inbox = Path(app.config.sources.file.path)
     (inbox.parent if inbox.suffix else inbox).mkdir(parents=True, exist_ok=True)
     Path(app.config.alerts.outbox_dir).mkdir(parents=True, exist_ok=True)
-    click.echo(f"initialised {app.config.database.url} with {len(app.config.brands)} brand(s)")
+    click.echo(f"initialised {mask_url(app.config.database.url)} with {len(app.config.brands)} brand(s)")
 
 
 @command()
@@ -71,27 +86,26 @@ def init(ctx: Ctx) -> None:
 def run(ctx: Ctx, once: bool) -> None:
     """Start the scheduler: collectors, scoring, detection and alert delivery at their intervals."""
     from monitor import jobs
+    from monitor.cli.console import configure_logging
     from monitor.scheduler import run_forever
     from monitor.store.migrate import upgrade
 
     app = ctx.app
     upgrade(app.config.database.url)
     if once:
+        failed = False
         for name in app.config.sources.enabled():
-            _print_collect(jobs.collect(app, name))
+            report = jobs.collect(app, name)
+            click.echo(report)
+            failed |= report.failed
         click.echo(f"scored {jobs.score(app)} mention(s)")
         click.echo(f"detect: {jobs.detect(app)}")
-        click.echo(f"send-alerts: {jobs.send_alerts(app)}")
-        return
+        delivery = jobs.send_alerts(app)
+        click.echo(f"send-alerts: {delivery}")
+        sys.exit(1 if failed or delivery.failed else 0)
+    configure_logging(ctx.log_level, daemon=True)
     click.echo("monitor running; Ctrl-C or SIGTERM stops it cleanly", err=True)
     run_forever(app)
-
-
-def _print_collect(report: Any) -> None:
-    r = report.result
-    line = f"{report.source}: {report.status}, {r.stored} new, {r.duplicates} duplicate, {r.unmatched} unmatched"
-    line += f", {r.language_dropped} dropped for language" if r.language_dropped else ""
-    click.echo(line + (f" ({report.message})" if report.message else ""))
 
 
 @command()
@@ -99,7 +113,11 @@ def _print_collect(report: Any) -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would be stored; store nothing.")
 @pass_ctx
 def collect(ctx: Ctx, source: str | None, dry_run: bool) -> None:
-    """Collect once from SOURCE (default: every enabled source)."""
+    """Collect once from SOURCE (default: every enabled source).
+
+    Exits 1 when a source failed, or when SOURCE was named and could not run (a missing
+    credential, say); a rejected item is not a failure (`monitor rejected` lists them).
+    """
     from monitor import jobs
     from monitor.ingest.collect import collect_source
     from monitor.store.migrate import upgrade
@@ -116,19 +134,19 @@ def collect(ctx: Ctx, source: str | None, dry_run: bool) -> None:
         if dry_run:
             _print_preview(report)
         else:
-            _print_collect(report)
-        failed |= report.status in ("error", "paused")
+            click.echo(report)
+        failed |= report.failed or (source is not None and report.status != "ok")
     sys.exit(1 if failed else 0)
 
 
 def _print_preview(report: Any) -> None:
-    table = Table(title=f"{report.source}: {len(report.preview)} mention(s) would be stored")
-    for col in ("created", "platform", "author", "brands", "text"):
-        table.add_column(col, overflow="fold")
+    t = table(f"{report.source}: {len(report.preview)} mention(s) would be stored",
+              ("created", "platform", "author", "brands", "text"))
     for m, hit in report.preview:
-        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", m.platform, m.author,
-                      ", ".join(hit), m.full_text[:200])
-    console.print(table)
+        t.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", m.platform, m.author, ", ".join(hit), m.full_text[:200])
+    show(t)
+    if report.result.rejected:
+        click.echo(f"{report.source}: {report.result.rejected} item(s) would be rejected", err=True)
     if report.status != "ok":
         click.echo(f"{report.source}: {report.status}: {report.message}", err=True)
 
@@ -140,7 +158,8 @@ def score(ctx: Ctx, limit: int | None) -> None:
     """Score every mention that has no sentiment yet."""
     from monitor import jobs
 
-    click.echo(f"scored {jobs.score(ctx.app, progress=True, limit=limit)} mention(s)")
+    app = ctx.app_with_database()
+    click.echo(f"scored {jobs.score(app, progress=True, limit=limit)} mention(s)")
 
 
 @command()
@@ -149,7 +168,7 @@ def rescore(ctx: Ctx) -> None:
     """Re-score mentions scored by another model version (after a model change)."""
     from monitor.scoring import rescore as do_rescore
 
-    app = ctx.app
+    app = ctx.app_with_database()
     n = do_rescore(app.engine, app.scorer, batch_size=max(app.config.model.batch_size, 256), progress=True)
     click.echo(f"re-scored {n} mention(s) with {app.scorer.version}")
 
@@ -160,45 +179,51 @@ def detect(ctx: Ctx) -> None:
     """Run escalation rules and spike detection once."""
     from monitor import jobs
 
-    click.echo(jobs.detect(ctx.app))
+    click.echo(jobs.detect(ctx.app_with_database()))
 
 
 @command("send-alerts")
 @pass_ctx
 def send_alerts(ctx: Ctx) -> None:
-    """Deliver pending alert emails once (SMTP, or the outbox folder when none is configured)."""
+    """Deliver pending alert emails once (SMTP, or the outbox folder when none is configured).
+
+    Exits 1 when a delivery failed (it is retried later, see `monitor status`).
+    """
     from monitor import jobs
 
-    click.echo(jobs.send_alerts(ctx.app))
+    report = jobs.send_alerts(ctx.app_with_database())
+    click.echo(report)
+    sys.exit(1 if report.failed else 0)
 
 
 @command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_ctx
 def status(ctx: Ctx, as_json: bool) -> None:
-    """Per source: last run, last error, mentions collected; plus the unscored backlog."""
+    """Per source: last run, last error, mentions collected, rejected items; plus the unscored backlog."""
     from monitor.status import gather
 
-    app = ctx.app
+    app = ctx.app_with_database()
     data = gather(app)
     if as_json:
         click.echo(json.dumps(data, default=str, indent=2))
         return
-    table = Table(title="Sources")
-    for col in ("source", "enabled", "last run (UTC)", "last success", "collected", "last error / pause"):
-        table.add_column(col, overflow="fold")
+    t = table("Sources", ("source", "enabled", "last run (UTC)", "last success", "collected", "rejected",
+                          "last error / pause"))
+
     def when(dt: Any) -> str:
         return f"{dt:%Y-%m-%d %H:%M:%S}" if dt else ""
 
     for s in data["sources"]:
-        table.add_row(s["name"], "yes" if s["enabled"] else "no", when(s["last_run_at"]) or "never",
-                      when(s["last_success_at"]) or "-", str(s["mentions_collected"]),
-                      s["paused_reason"] or s["last_error"] or "")
-    console.print(table)
-    t = data["totals"]
-    console.print(f"mentions: {t['mentions']}  unscored backlog: {t['unscored']}  "
-                  f"open escalations: {t['open_escalations']}  open alerts: {t['open_alerts']}  "
-                  f"undelivered alerts: {t['undelivered_alerts']}")
+        t.add_row(s["name"], "yes" if s["enabled"] else "no", when(s["last_run_at"]) or "never",
+                  when(s["last_success_at"]) or "-", str(s["mentions_collected"]), str(s["rejected"]),
+                  s["paused_reason"] or s["last_error"] or "")
+    show(t)
+    n = data["totals"]
+    click.echo(f"mentions: {n['mentions']}  unscored backlog: {n['unscored']}  "
+               f"open escalations: {n['open_escalations']}  open alerts: {n['open_alerts']}  "
+               f"undelivered alerts: {n['undelivered_alerts']}  rejected items: {n['rejected']}"
+               + ("  (see `monitor rejected`)" if n["rejected"] else ""))
 
 
 def is_loopback(address: str) -> bool:

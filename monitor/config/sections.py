@@ -178,6 +178,8 @@ class DashboardConfig(Strict):
 
 class DatabaseConfig(Strict):
     url: str = DEFAULT_DB_URL
+    url_env: EnvVarName | None = None
+    """The environment variable holding the whole URL (password included); when set, it replaces ``url``."""
 
     @field_validator("url")
     @classmethod

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from monitor.cli import command
 
-console = Console()
+
+def _console() -> Any:
+    """rich's console, imported when a command prints (so `monitor --help` stays fast)."""
+    from rich.console import Console
+
+    return Console()
 
 
 @command()
@@ -25,6 +29,7 @@ def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
     """Four weeks of demo history, scored, flagged and alerted; then the dashboard."""
     from monitor.lab.demo import prepare
 
+    console = _console()
     result = prepare(workspace.resolve(), console, days=days, port=port)
     emails = sorted(result.outbox.glob("*.eml"))
     console.print(f"demo: {'reused' if result.reused else 'created'} workspace {workspace}: "
@@ -49,8 +54,11 @@ def bench(quick: bool, million_db: Path | None, json_out: Path | None) -> None:
     """Print scoring, ingest, dashboard-query, alert-latency and memory figures for this machine."""
     from datetime import UTC, datetime
 
+    from rich.table import Table
+
     from monitor.lab.bench import machine, run_all
 
+    console = _console()
     rows = run_all(million_db=million_db, quick=quick)
     table = Table(title=f"monitor bench, {datetime.now(UTC):%Y-%m-%d}, {machine()}"
                   + (" (quick: not comparable)" if quick else ""))
@@ -73,4 +81,4 @@ def backtest(ctx: object, file: Path) -> None:
     from monitor.lab.backtest import print_backtest
 
     report = run_backtest(file, ctx.app)  # type: ignore[attr-defined]  # the model loads only for unlabelled rows
-    print_backtest(report, console)
+    print_backtest(report, _console())

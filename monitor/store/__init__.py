@@ -15,6 +15,7 @@ from monitor.store.tables import (
     AlertDelivery,
     Brand,
     Correction,
+    DeadLetter,
     DeliveryStatus,
     Escalation,
     EscalationStatus,
@@ -29,8 +30,7 @@ from monitor.store.tables import (
 )
 
 __all__ = [
-    "Alert", "AlertDelivery", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationStatus", "JobState",
-    "Label",
-    "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope", "sqlite_path", "to_db",
-    "utcnow",
+    "Alert", "AlertDelivery", "Brand", "Correction", "DeadLetter", "DeliveryStatus", "Escalation", "EscalationStatus",
+    "JobState", "Label", "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope",
+    "sqlite_path", "to_db", "utcnow",
 ]

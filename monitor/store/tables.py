@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -211,3 +211,34 @@ class JobState(SQLModel, table=True):
     watermark: NaiveDatetime | None = None
     cursor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(SQLModel, table=True):
+    """An item a source delivered that could not become a mention, kept as received.
+
+    ``position`` says where it came from (file and line, or the API item's id); ``payload`` is
+    the item's bytes as received (at most 1 MiB of ``payload_size``); ``reason`` is one line
+    naming the field. The same item seen again (same source, position and payload digest)
+    only bumps ``times_seen``. ``monitor rejected retry`` parses it again and, once it goes
+    through, sets ``resolved_at`` and ``resolution`` (stored, duplicate, unmatched or dropped).
+    """
+
+    __tablename__ = "dead_letter"
+    __table_args__ = (
+        UniqueConstraint("source", "position", "digest", name="uq_dead_letter_item"),
+        Index("ix_dead_letter_open", "resolved_at", "source"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    position: str = Field(max_length=512)
+    digest: str = Field(max_length=40)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    payload_size: int = 0
+    reason: str
+    field: str | None = Field(default=None, max_length=128)
+    first_seen_at: NaiveDatetime = Field(default_factory=utcnow)
+    last_seen_at: NaiveDatetime = Field(default_factory=utcnow)
+    times_seen: int = 1
+    retries: int = 0
+    resolved_at: NaiveDatetime | None = None
+    resolution: str | None = Field(default=None, max_length=32)
