@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli import Ctx, command, pass_ctx
-from monitor.ingest.brandcheck import BrandReport, CheckReport, check_brands, parse_mapping, read_labelled
+
+if TYPE_CHECKING:
+    from monitor.ingest.brandcheck import BrandReport, CheckReport
 
 
 def _pct(value: float | None) -> str:
@@ -63,6 +66,8 @@ def check_brands_cmd(ctx: Ctx, file: Path, text_column: str, label_column: str, 
                      blank_unknown: bool, encoding: str, examples: int, json_out: Path | None) -> None:
     """Report, per configured brand, what the rules match and miss in FILE, a labelled CSV, TSV or
     JSONL of mentions, and which rules fired: tune keywords before going live. Stores nothing."""
+    from monitor.ingest.brandcheck import check_brands, parse_mapping, read_labelled
+
     rows = read_labelled(file, text_column=text_column, label_column=label_column,
                          mapping=parse_mapping(pairs), blank_unknown=blank_unknown, encoding=encoding)
     report = check_brands(rows, ctx.app.config.brands, examples=examples)

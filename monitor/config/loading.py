@@ -205,7 +205,8 @@ def read_text(p: Path) -> str:
     except UnicodeDecodeError as err:
         raise ConfigError([f"{p}: is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
                            "save it as UTF-8"]) from None
-    if text.strip() and not text.endswith(("\n", "\r")):
+    closed_flow = text.rstrip().endswith(("}", "]"))  # a JSON-style file: a cut inside it fails to parse
+    if text.strip() and not text.endswith(("\n", "\r")) and not closed_flow:
         last = text.rsplit("\n", 1)[-1]
         raise ConfigError([f"{p}: ends mid-line (line {text.count(chr(10)) + 1}: {last[:40]!r}), as a file cut "
                            "off while written does; check its end, then end it with a line break"])
