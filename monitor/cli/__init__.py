@@ -4,7 +4,8 @@ Every domain error derives from :class:`monitor.errors.MonitorError`; :class:`Mo
 turns one into its message and exit code. Exit codes: 0 success, 1 a job failed, 2 bad
 config or usage. Commands live beside this file by subject: :mod:`monitor.cli.ops` (the
 jobs and the store), :mod:`monitor.cli.model` (train, eval) and
-:mod:`monitor.lab.commands` (demo, bench, backtest).
+:mod:`monitor.lab.commands` (demo, bench, backtest) and :mod:`monitor.lab.escalation_commands`
+(escalation-lab).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def _register() -> None:
     """The commands, from the modules that hold them (see the module docstring)."""
     import importlib
 
-    for module in ("monitor.cli.ops", "monitor.cli.model", "monitor.lab.commands"):
+    for module in ("monitor.cli.ops", "monitor.cli.model", "monitor.lab.commands", "monitor.lab.escalation_commands"):
         mod = importlib.import_module(module)
         for value in vars(mod).values():
             if isinstance(value, click.Command) and getattr(value, "monitor_command", False):

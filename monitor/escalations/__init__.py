@@ -8,9 +8,9 @@ them through, and the queue's response-time statistics.
 
 from __future__ import annotations
 
-from monitor.escalations.rules import Verdict, addressed_handle, evaluate, flag_escalations, risk_terms_in
+from monitor.escalations.rules import Verdict, addressed_handle, evaluate, flag_escalations
 from monitor.escalations.stats import EscalationStats, escalation_stats
 from monitor.escalations.workflow import assign, transition
 
 __all__ = ["EscalationStats", "Verdict", "addressed_handle", "assign", "escalation_stats", "evaluate",
-           "flag_escalations", "risk_terms_in", "transition"]
+           "flag_escalations", "transition"]

@@ -16,6 +16,7 @@ from monitor.store.tables import (
     Correction,
     DeliveryStatus,
     Escalation,
+    EscalationEvent,
     EscalationStatus,
     JobState,
     Label,
@@ -28,7 +29,7 @@ from monitor.store.tables import (
 )
 
 __all__ = [
-    "Alert", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationStatus", "JobState", "Label",
+    "Alert", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationEvent", "EscalationStatus", "JobState", "Label",
     "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope", "sqlite_path", "to_db",
     "utcnow",
 ]
