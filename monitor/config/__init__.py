@@ -27,8 +27,8 @@ _HOMES = {
 __all__ = [  # every key of _HOMES
     "DEFAULT_DB_URL", "AlertsConfig", "BrandConfig", "Config", "ConfigError", "DashboardConfig",
     "DatabaseConfig", "Duration", "EnvVarName", "EscalationConfig", "EscalationOverride", "ModelConfig",
-    "RiskCategory", "SmtpConfig", "SourcesConfig", "SpikeConfig", "Strict", "TierCuts", "format_errors", "load_config", "masked_dump",
-    "parse_config", "parse_duration", "secret",
+    "RiskCategory", "SmtpConfig", "SourcesConfig", "SpikeConfig", "Strict", "TierCuts", "format_errors", "load_config",
+    "masked_dump", "parse_config", "parse_duration", "secret",
 ]
 
 

@@ -5,8 +5,9 @@ It is the sum of these parts (rounded, then clipped to 0-100):
 =============  ======  ==========================================================================
 part           points  from
 =============  ======  ==========================================================================
-negativity     0-40    40 x the model's ``p_negative``; a strong risk phrase that is not excused
-                       counts as at least 0.9 (sarcasm cannot hide it: see ``risk.py``)
+negativity     0-40    40 x the model's ``p_negative``; in a mention addressed to the brand, a
+                       strong risk phrase that is not excused counts as at least 0.9 (sarcasm
+                       cannot hide it: see ``risk.py``)
 risk           0-40    the heaviest category found: legal, safety, data breach 30; discrimination
                        25; outage or service failure, money 15; churn 12. A strong phrase counts
                        in full, a weak term half, times ``p_negative``. Each further category
@@ -127,7 +128,7 @@ def compute(signals: Signals) -> Priority:
     """The :class:`Priority` of ``signals`` (see the module docstring for every part)."""
     concern = signals.p_negative
     strong = strong_hits(signals)
-    if strong:
+    if strong and signals.addressed:
         concern = max(concern, STRONG_RISK_CONCERN)
     hours = max(signals.age.total_seconds() / 3600, 0.0)
     risk, risk_words = _risk_points(signals)
@@ -143,8 +144,8 @@ def compute(signals: Signals) -> Priority:
         "age": -AGE_POINTS * _clip((signals.age - AGE_GRACE) / (AGE_FULL - AGE_GRACE)),
     }
     score = int(min(100, max(0, round(sum(parts.values())))))
-    reasons = [f"negative {signals.p_negative:.0%}" + (" (tone reads positive)" if strong and
-                                                      signals.p_negative < 0.5 else "")]
+    reasons = [f"negative {signals.p_negative:.0%}" + (" (tone reads positive)" if strong and signals.addressed
+                                                      and signals.p_negative < 0.5 else "")]
     reasons += risk_words
     if signals.prior_contacts:
         reasons.append(f"{_ordinal(signals.prior_contacts + 1)} contact")

@@ -49,7 +49,8 @@ STRONG: dict[str, tuple[str, ...]] = {
     "safety": (
         "food poisoning", "caught|catches|catching fire", "burst into flames",
         "ended up in the|a|_ hospital|er", "allergic reaction", "choking hazard",
-        "battery|phone|charger|device|laptop|it exploded", "emergency landing", "almost|nearly died", "could|would have killed", "could've killed", "electric shock",
+        "battery|phone|charger|device|laptop|it exploded", "emergency landing", "almost|nearly died",
+        "could|would have killed", "could've killed", "electric shock",
         "carbon monoxide", "smoke coming out", "burned|burnt my|me", "glass in my",
         "bugs|cockroach|cockroaches|maggots|mold|mould in my", "injured my|me|us",
         "unsafe for", "safety hazard", "fire hazard",
@@ -66,7 +67,8 @@ STRONG: dict[str, tuple[str, ...]] = {
         "is|are|was|keeps|been|went down", "stopped working", "won't|can't|cannot load",
         "can't|cannot log|sign in|into", "no service|signal|internet|power", "stranded",
         "lost my luggage|bag|bags|baggage|suitcase|package|parcel|order", "lost luggage",
-        "never arrived|came", "never showed up", "still hasn't|hasnt arrived", "still has not arrived", "never delivered",
+        "never arrived|came", "never showed up", "still hasn't|hasnt arrived", "still has not arrived",
+        "never delivered",
         "arrived broken|damaged|smashed", "cancelled|canceled my flight", "flight cancelled|canceled",
         "missed my connection|flight", "on hold for", "been on hold",
     ),
@@ -78,11 +80,13 @@ STRONG: dict[str, tuple[str, ...]] = {
         "where is my refund|money", "where's my refund|money", "refund me",
         "stole|stealing|took my money", "scam|scammed|scammers|ripoff", "rip off", "ripped me off",
         "fraud|fraudulent", "still charging|billing me", "still being charged|billed",
-        "charged|billed me after|since i cancelled|canceled", "unauthorized|unauthorised charge|charges|transaction", "hidden fees",
+        "charged|billed me after|since i cancelled|canceled",
+        "unauthorized|unauthorised charge|charges|transaction", "hidden fees",
     ),
     "churn": (
         "cancel|cancelling|canceling my subscription|account|membership|contract|plan|service",
-        "close|closing my account", "switching|switched|switch to another|a different|your competitor", "never fly|flying with|_ you|u again",
+        "close|closing my account", "switching|switched|switch to another|a different|your competitor",
+        "never fly|flying with|_ you|u again",
         "never buying|ordering|shopping|using from|with|_ you|u again",
         "never again", "lost a customer", "lost my business", "take|taking my business elsewhere",
         "done with you|your", "i'm|im done with", "won't be back|renewing|returning",
@@ -151,9 +155,11 @@ def _fold(text: str) -> str:
     return fold(text.replace("’", "'"))
 
 
+Extras = tuple[tuple[str, tuple[str, ...]], ...]
+
+
 @lru_cache(maxsize=64)
-def _lexicon(extra_strong: tuple[tuple[str, tuple[str, ...]], ...],
-             extra_weak: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[dict[str, tuple[str, bool]], re.Pattern[str]]:
+def _lexicon(extra_strong: Extras, extra_weak: Extras) -> tuple[dict[str, tuple[str, bool]], re.Pattern[str]]:
     """Every phrase -> (category, strong), and one regex for all of them (strong first on ties)."""
     owner: dict[str, tuple[str, bool]] = {}
     for strong, table in ((True, STRONG), (True, dict(extra_strong)), (False, WEAK), (False, dict(extra_weak))):
@@ -167,7 +173,7 @@ def _lexicon(extra_strong: tuple[tuple[str, tuple[str, ...]], ...],
     return owner, pattern
 
 
-def _frozen(extra: Mapping[str, Iterable[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _frozen(extra: Mapping[str, Iterable[str]] | None) -> Extras:
     return tuple(sorted((c, tuple(p)) for c, p in (extra or {}).items()))
 
 

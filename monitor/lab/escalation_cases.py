@@ -10,6 +10,8 @@ generalise rather than whether they match what they were written from.
 
 from __future__ import annotations
 
+# ruff: noqa: E501  (one case per line: sentences read better unbroken)
+
 Case = tuple[str, str, str]
 
 SET_A: list[Case] = [

@@ -29,7 +29,8 @@ from monitor.store.tables import (
 )
 
 __all__ = [
-    "Alert", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationEvent", "EscalationStatus", "JobState", "Label",
+    "Alert", "Brand", "Correction", "DeliveryStatus", "Escalation", "EscalationEvent", "EscalationStatus", "JobState",
+    "Label",
     "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope", "sqlite_path", "to_db",
     "utcnow",
 ]
