@@ -11,6 +11,11 @@ discrimination), each with two lists:
 - **weak terms** are risky words with innocent uses ("down", "lost", "court", "refund"); they
   raise the priority of a mention in proportion to its negativity, and never escalate alone.
 
+**Sarcasm** frames a problem in praise ("thanks for the 6 hour delay", "love how your servers go
+down"): in a text with such praise (:data:`SARCASM_CUES`), a weak term that is not negated
+counts as strong, except the words a grateful customer uses too (:data:`RESOLUTIONS`: "thanks
+for the refund").
+
 A phrase is written in plain words; ``a|b`` offers alternatives for one word and ``_`` an
 optional word (``sue|suing you|u`` is four phrases). Matching is :func:`monitor.text.term_regex`
 (whole words, NFKC-folded, any case, hashtags too), the rule brand matching uses.
@@ -53,20 +58,23 @@ STRONG: dict[str, tuple[str, ...]] = {
         "could|would have killed", "could've killed", "electric shock",
         "carbon monoxide", "smoke coming out", "burned|burnt my|me", "glass in my",
         "bugs|cockroach|cockroaches|maggots|mold|mould in my", "injured my|me|us",
-        "unsafe for", "safety hazard", "fire hazard",
+        "unsafe for", "safety hazard", "fire hazard", "exposed wires", "not safe for", "sparks when",
     ),
     "data_breach": (
         "data breach", "data leak", "leaked my|our", "got|was|been|were hacked", "account hacked",
         "hacked my|our", "identity theft", "stole|stolen my identity|data|details|information|info",
         "someone logged into my", "someone accessed my", "unauthorized|unauthorised login|logins|access|activity",
-        "exposed my|our", "sold my data|information|info", "privacy breach",
+        "exposed my|our", "sold|selling|sell my data|details|information|info|number", "privacy breach",
+        "strangers can log|logging into my", "someone else can log|logging into my", "used my card", "card being|was used",
+        "another customer's|customers address|details|data|information",
     ),
     "outage": (
         "outage", "is|are|still|it's|its|app|site|wifi not working", "isn't|aren't working",
         "doesn't|won't work", "does not work", "app|site|website|server|servers|service|system|network|internet|wifi "
         "is|are|was|keeps|been|went down", "stopped working", "won't|can't|cannot load",
         "can't|cannot log|sign in|into", "no service|signal|internet|power", "stranded",
-        "lost my luggage|bag|bags|baggage|suitcase|package|parcel|order", "lost luggage",
+        "lost my|our|the luggage|bag|bags|baggage|suitcase|package|parcel|order", "lost luggage|bag|bags|baggage",
+        "power cut|outage", "no power",
         "never arrived|came", "never showed up", "still hasn't|hasnt arrived", "still has not arrived",
         "never delivered",
         "arrived broken|damaged|smashed", "cancelled|canceled my flight", "flight cancelled|canceled",
@@ -81,22 +89,28 @@ STRONG: dict[str, tuple[str, ...]] = {
         "stole|stealing|took my money", "scam|scammed|scammers|ripoff", "rip off", "ripped me off",
         "fraud|fraudulent", "still charging|billing me", "still being charged|billed",
         "charged|billed me after|since i cancelled|canceled",
-        "unauthorized|unauthorised charge|charges|transaction", "hidden fees",
+        "unauthorized|unauthorised charge|charges|transaction", "hidden fees", "never signed up for",
+        "booking|order|purchase|payment|charge i never made", "dispute your|the charge|charges",
     ),
     "churn": (
         "cancel|cancelling|canceling my subscription|account|membership|contract|plan|service",
-        "close|closing my account", "switching|switched|switch to another|a different|your competitor",
+        "close|closing my account", "switching|switched|switch to another",
+        "switching|switched|switch to a different", "switching|switched|switch to your competitor|competitors",
         "never fly|flying with|_ you|u again",
         "never buying|ordering|shopping|using from|with|_ you|u again",
         "never again", "lost a customer", "lost my business", "take|taking my business elsewhere",
         "done with you|your", "i'm|im done with", "won't be back|renewing|returning",
         "will not be back|renewing|returning", "last time i fly|order|buy|shop|use",
-        "unsubscribe me", "unsubscribing from", "leaving you for",
+        "unsubscribe me", "unsubscribing from", "leaving you for", "moving my|our mortgage|account|business to",
+        "try|trying the competition", "delete|deleting my account", "deleting the app",
     ),
     "discrimination": (
         "racist|racism", "racial profiling", "profiled me|us", "sexist|sexism",
         "misogynist|misogynistic", "homophobic|homophobia", "transphobic", "ableist",
         "discriminated|discriminating against", "discriminatory", "harassed|harassment", "bigot|bigoted",
+        "because i'm|im black|trans|gay|disabled|muslim|jewish|deaf|blind|old",
+        "because i am black|trans|gay|disabled|muslim|jewish|deaf|blind|old", "because i'm|im a woman",
+        "refused to serve me|us",
     ),
 }
 """Strong phrases per category: each escalates a mention addressed to the brand on its own."""
@@ -104,15 +118,27 @@ STRONG: dict[str, tuple[str, ...]] = {
 WEAK: dict[str, tuple[str, ...]] = {
     "legal": ("sue", "suing", "lawsuit", "legal", "court", "illegal", "liable"),
     "safety": ("dangerous", "danger", "exploded", "hospital", "injury|injured", "burned", "recall", "poisoning",
-               "unsafe"),
-    "data_breach": ("breach", "leak|leaked", "hack|hacked", "privacy", "password", "phishing"),
+               "unsafe", "sparks|sparking"),
+    "data_breach": ("breach", "leak|leaked", "hack|hacked", "privacy", "password", "phishing", "spam|spammers"),
     "outage": ("down", "broken", "crash|crashed|crashing", "glitch", "bug", "error", "delayed|delay", "lost",
-               "cancelled|canceled", "offline"),
-    "money": ("refund|refunds", "money back", "charged", "fee|fees", "billing|bill", "overcharge", "expensive"),
-    "churn": ("cancel|cancelling|canceling", "unsubscribe", "switching", "competitor"),
-    "discrimination": ("discrimination", "discriminate"),
+               "cancelled|canceled", "offline", "power cut", "blackout", "on hold"),
+    "money": ("refund|refunds|refunded", "money back", "charged", "fee|fees", "billing|bill|billed", "overcharge",
+              "expensive", "dispute"),
+    "churn": ("cancel|cancelling|canceling", "unsubscribe", "switching", "competitor|competitors|competition"),
+    "discrimination": ("discrimination", "discriminate", "profiling"),
 }
-"""Weak terms per category: raise the priority of a negative mention, never escalate alone."""
+"""Weak terms per category: raise the priority of a negative mention, never escalate alone (but see sarcasm)."""
+
+SARCASM_CUES = (
+    "thanks|thx for", "thank you for", "thanks so much for", "thank you so much for",
+    "love|loving how|that|being", "love|loving the way", "so glad", "great job|news|value|service|deal", "nice touch", "nice of you",
+    "cheers for", "congrats|congratulations", "what a great|deal|treat|journey", "really appreciate",
+    "amazing how", "lovely to see", "brilliant", "genius", "bravo", "well done", "impressive", "stellar",
+    "oh great", "just what i needed", "best customer service", "10/10", "5 stars", "truly a pleasure",
+)
+"""Praise that, around a problem, is the usual frame of sarcasm ("thanks for the 6 hour delay")."""
+RESOLUTIONS = frozenset({"refund", "refunds", "refunded", "money back"})
+"""Weak terms a grateful customer names too ("thanks for the refund"): sarcasm never makes them strong."""
 
 NEGATION_CUES = frozenset({
     "no", "not", "never", "none", "nothing", "nobody", "neither", "nor", "without", "cannot", "cant",
@@ -128,12 +154,16 @@ _WORD = re.compile(r"[\w']+")
 
 @dataclass(frozen=True)
 class RiskHit:
-    """One risk found in a text: its category, the words matched, strong or weak, negated or not."""
+    """One risk found in a text: its category, the words matched, strong or weak, negated or not.
+
+    ``sarcastic``: a weak term made strong because praise frames it ("love how your servers go down").
+    """
 
     category: str
     phrase: str
     strong: bool
     negated: bool
+    sarcastic: bool = False
 
 
 def expand(pattern: str) -> list[str]:
@@ -186,6 +216,7 @@ def find_risks(text: str, extra_strong: Mapping[str, Iterable[str]] | None = Non
     """
     owner, pattern = _lexicon(_frozen(extra_strong), _frozen(extra_weak))
     folded = _fold(text)
+    praise = _sarcasm_cues().search(folded) is not None
     hits: list[RiskHit] = []
     seen: set[str] = set()
     for m in pattern.finditer(folded):
@@ -194,5 +225,14 @@ def find_risks(text: str, extra_strong: Mapping[str, Iterable[str]] | None = Non
             continue
         seen.add(phrase)
         category, strong = owner[phrase]
-        hits.append(RiskHit(category, phrase, strong, negated(folded, m.start())))
+        is_negated = negated(folded, m.start())
+        sarcastic = praise and not strong and not is_negated and phrase not in RESOLUTIONS
+        hits.append(RiskHit(category, phrase, strong or sarcastic, is_negated, sarcastic))
     return hits
+
+
+@lru_cache(maxsize=1)
+def _sarcasm_cues() -> re.Pattern[str]:
+    pattern = term_regex(tuple(p for cue in SARCASM_CUES for p in expand(cue)))
+    assert pattern is not None
+    return pattern

@@ -1,11 +1,12 @@
 """Planted cases for the escalation lab, written by hand: risk complaints (plain and sarcastic) and traps.
 
-Two sets worded independently: set ``A`` is for tuning, set ``B`` only for reporting. Each
+Three sets worded independently: ``A`` and ``B`` are for tuning, ``C`` only for reporting (see :data:`PARTS`). Each
 case is ``(category, kind, text)`` where kind is ``plain`` or ``sarcastic`` (a risk complaint
 that must be escalated) or ``control`` (a mention that names a risk word but is no complaint:
 negated and grateful, or an innocent use; it must stay out). ``{h}`` is the brand's handle.
-Set B was written to use wording the risk lists do not contain, so it tests how the rules
-generalise rather than whether they match what they were written from.
+Set B was written to avoid the risk lists' wording; set C, in plain customer wording, without
+looking at the lists. So the report measures how the rules generalise, not whether they match
+what they were written from.
 """
 
 from __future__ import annotations
@@ -144,4 +145,72 @@ SET_B: list[Case] = [
     ("outage", "control", "@{h} does the new plan include international calls?"),
 ]
 
-SETS = {"A": SET_A, "B": SET_B}
+SET_C: list[Case] = [
+    ("legal", "plain", "@{h} this is the third time you've lost my deposit paperwork. I'm done asking nicely, my solicitor is drafting a claim."),
+    ("legal", "plain", "@{h} I will be taking legal advice about the way your staff detained me in the store"),
+    ("legal", "plain", "@{h} your contract says 12 months, you charged me for 24. see you in small claims if this isn't fixed"),
+    ("legal", "plain", "@{h} formal complaint submitted to the financial ombudsman regarding my account closure"),
+    ("legal", "plain", "@{h} happy to let a court decide whether your 'no refunds' policy is legal"),
+    ("legal", "sarcastic", "@{h} so excited to meet your legal team, since that seems to be the only department that replies 🙂"),
+    ("legal", "sarcastic", "@{h} fantastic, another month of being ignored. my lawyer says hi"),
+    ("legal", "sarcastic", "@{h} love a company that forces customers to sue just to get a reply. stellar work"),
+    ("safety", "plain", "@{h} the baby formula I bought from you had a recall notice and you still sold it to me"),
+    ("safety", "plain", "@{h} my daughter cut her hand on a sharp edge inside your toy, it needed stitches"),
+    ("safety", "plain", "@{h} the delivery driver reversed into my kid's bike with her still next to it. way too close"),
+    ("safety", "plain", "@{h} your microwave started smoking the second day we used it"),
+    ("safety", "plain", "@{h} my husband had an allergic reaction to your 'nut free' snack bar"),
+    ("safety", "sarcastic", "@{h} great to know the brakes on your rental bikes are optional 🙃"),
+    ("safety", "sarcastic", "@{h} thanks for the free side of salmonella with my order"),
+    ("safety", "sarcastic", "@{h} wonderful, the phone you sold me gets hot enough to cook an egg on"),
+    ("data_breach", "plain", "@{h} I just got a text from 'you' asking for my pin. how did scammers get my number and my order details?"),
+    ("data_breach", "plain", "@{h} my login details were changed overnight and I can't get back in. someone has my account"),
+    ("data_breach", "plain", "@{h} your site emailed me someone else's invoice with their home address on it"),
+    ("data_breach", "plain", "@{h} have you had a data breach? three of us got the same fake email using our account names"),
+    ("data_breach", "plain", "@{h} somebody made purchases on my account from a device I've never owned"),
+    ("data_breach", "sarcastic", "@{h} thanks for sharing my email with every spammer on the planet, very kind"),
+    ("data_breach", "sarcastic", "@{h} love that my password reset email went to a stranger. top notch security"),
+    ("data_breach", "sarcastic", "@{h} wow, my card details leaked within a week of signing up. impressive work"),
+    ("outage", "plain", "@{h} no signal in the whole town since 6am, I work from home and can't do anything"),
+    ("outage", "plain", "@{h} the app crashes every time I try to check in for my flight"),
+    ("outage", "plain", "@{h} my parcel has been 'out for delivery' for 5 days now"),
+    ("outage", "plain", "@{h} stuck on the train for 2 hours with no announcement, missed my job interview"),
+    ("outage", "plain", "@{h} your website has been down since last night, I can't access my bills"),
+    ("outage", "sarcastic", "@{h} loving the 4 hour wait on the tarmac, really the highlight of my trip"),
+    ("outage", "sarcastic", "@{h} nothing like a streaming service that buffers every five minutes. great job"),
+    ("outage", "sarcastic", "@{h} cheers for losing my suitcase, I always wanted to wear the same clothes all week"),
+    ("money", "plain", "@{h} you charged my card twice for one pizza and the bank says I have to contact you"),
+    ("money", "plain", "@{h} it's been 30 days and my refund still hasn't appeared"),
+    ("money", "plain", "@{h} why was I charged a cancellation fee when YOU cancelled the booking?"),
+    ("money", "plain", "@{h} I was promised a price match and now you're refusing. feels like a scam"),
+    ("money", "plain", "@{h} my direct debit went out twice this month, I'm now overdrawn because of you"),
+    ("money", "sarcastic", "@{h} great, a £40 'admin fee' for changing one letter in my name. such value"),
+    ("money", "sarcastic", "@{h} thank you for taking my money and giving me nothing in return 😊"),
+    ("money", "sarcastic", "@{h} really appreciate being billed for a subscription I cancelled in March"),
+    ("churn", "plain", "@{h} I'm cancelling my contract, moving to another provider next week"),
+    ("churn", "plain", "@{h} after today's experience I won't be ordering from you again"),
+    ("churn", "plain", "@{h} please close my account and send me my remaining balance"),
+    ("churn", "plain", "@{h} 8 years a loyal customer and this is how I'm treated. I'm leaving"),
+    ("churn", "plain", "@{h} switched to your competitor this morning, should have done it years ago"),
+    ("churn", "sarcastic", "@{h} thanks for making the decision to switch providers so easy for me"),
+    ("churn", "sarcastic", "@{h} amazing customer service, I'll definitely never come back"),
+    ("churn", "sarcastic", "@{h} congratulations, you've lost a 10 year customer. well done"),
+    ("discrimination", "plain", "@{h} your driver refused to take me because of my guide dog"),
+    ("discrimination", "plain", "@{h} the manager told my sister to remove her hijab or leave the store"),
+    ("discrimination", "plain", "@{h} I was the only black customer and the only one asked for ID. explain that"),
+    ("discrimination", "plain", "@{h} staff laughed at my partner's accent and refused to help him"),
+    ("discrimination", "plain", "@{h} your recruiter told me the role 'isn't suited to women'. that's discrimination"),
+    ("discrimination", "sarcastic", "@{h} so nice of your security to follow only the brown kids around the store"),
+    ("discrimination", "sarcastic", "@{h} love how your 'accessible' entrance has three steps. very thoughtful for wheelchair users"),
+    ("discrimination", "sarcastic", "@{h} great to see your staff still mocking disabled customers in 2026. progress!"),
+    ("outage", "control", "@{h} no problem with the delay, the crew handled it brilliantly. thank you!"),
+    ("churn", "control", "@{h} I'm not leaving, you sorted my bill out in five minutes. great support"),
+    ("money", "control", "@{h} honestly no complaints, the refund was in my account the next morning"),
+    ("outage", "control", "@{h} is the app down for maintenance tonight? just want to plan around it"),
+    ("outage", "control", "@{h} we never had a single issue with the router, best provider we've had"),
+    ("safety", "control", "@{h} the new menu is killer, the spicy burger is fire"),
+]
+
+SETS = {"A": SET_A, "B": SET_B, "C": SET_C}
+PARTS = {"A": "tune", "B": "tune", "C": "report"}
+"""Set B was the held-out set until its first measurement; its misses then informed the rules, so it joined
+the tuning part and set C, written afterwards and never used to change anything, is the one reported."""

@@ -88,15 +88,17 @@ def _pct(x: float | None) -> str:
 @click.option("--mix", "mixes", type=click.Choice(["care", "natural"]), multiple=True,
               help="Mix of real tweets (default both): care (60% negative) or natural (as in the data sets).")
 @click.option("--bar", "bars", type=int, multiple=True, help="Also measure at this min_priority (repeatable).")
+@click.option("--limit", type=click.IntRange(50), default=None,
+              help="Use only this many real tweets (a quick check; figures not comparable).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the figures to this JSON file.")
 @pass_ctx
 def escalation_lab(ctx: Any, data_dir: Path, part: str, mixes: tuple[str, ...], bars: tuple[int, ...],
-                   json_out: Path | None) -> None:
+                   limit: int | None, json_out: Path | None) -> None:
     """Measure the escalation queue on real tweets scored by the model: before and after, same data, same run."""
     app = ctx.app
     results = run_lab(app.scorer, app.config, data_dir, mixes=mixes or ("care", "natural"), part=part,
-                      bars=bars)
+                      bars=bars, limit=limit)
     print_lab(results, part)
     if json_out:
         payload = {mix: [f.as_dict() for f in figs] for mix, figs in results.items()}

@@ -15,7 +15,7 @@ regulars who write several times a week, times over one week with a daily rhythm
 Two mixes: ``natural`` keeps every tweet (26% negative); ``care`` keeps every negative and
 samples the rest down to 40%, the share seen in public customer-care streams (the airline
 care set has 63% negative). Every mention is in one part: ``tune`` or ``report`` (a hash of
-the text for real tweets; planted set A tunes, set B reports).
+the text for real tweets; planted sets A and B tune, set C reports).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 from collectors.base import Engagement
 from collectors.base import Mention as Incoming
 from monitor.errors import MonitorError
-from monitor.lab.escalation_cases import SETS
+from monitor.lab.escalation_cases import PARTS, SETS
 
 BRANDS = [("Skyline Air", "skylineair"), ("Nimbus Mobile", "nimbusmobile"), ("Orbit Bank", "orbitbank"),
           ("Parcelly", "parcelly"), ("Streamly", "streamly"), ("Brewhaus", "brewhaus")]
@@ -135,7 +135,7 @@ def build(data_dir: Path, *, mix: str = "care", seed: int = 13, limit: int | Non
     for source, text, label in real:
         items.append((source, text, Gold(label=label, part=_part(text), source=source)))
     for name, cases in SETS.items():
-        part = "tune" if name == "A" else "report"
+        part = PARTS[name]
         for category, kind, text in cases:
             gold = Gold(label="negative" if kind != "control" else "positive", part=part, source=f"planted {name}",
                         risky=kind != "control", planted=kind, category=category)
