@@ -41,9 +41,9 @@ RiskCategory = Literal["legal", "safety", "data_breach", "outage", "money", "chu
 class TierCuts(Strict):
     """Priority cut points of the severity tiers: tier 4 (urgent) at ``urgent`` and up, and so on."""
 
-    urgent: int = Field(78, ge=1, le=100)
-    high: int = Field(62, ge=1, le=100)
-    medium: int = Field(54, ge=1, le=100)
+    urgent: int = Field(79, ge=1, le=100)
+    high: int = Field(67, ge=1, le=100)
+    medium: int = Field(56, ge=1, le=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> TierCuts:

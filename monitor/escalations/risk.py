@@ -65,7 +65,8 @@ STRONG: dict[str, tuple[str, ...]] = {
         "hacked my|our", "identity theft", "stole|stolen my identity|data|details|information|info",
         "someone logged into my", "someone accessed my", "unauthorized|unauthorised login|logins|access|activity",
         "exposed my|our", "sold|selling|sell my data|details|information|info|number", "privacy breach",
-        "strangers can log|logging into my", "someone else can log|logging into my", "used my card", "card being|was used",
+        "strangers can log|logging into my", "someone else can log|logging into my", "used my card",
+        "card being|was used",
         "another customer's|customers address|details|data|information",
     ),
     "outage": (
@@ -131,7 +132,8 @@ WEAK: dict[str, tuple[str, ...]] = {
 
 SARCASM_CUES = (
     "thanks|thx for", "thank you for", "thanks so much for", "thank you so much for",
-    "love|loving how|that|being", "love|loving the way", "so glad", "great job|news|value|service|deal", "nice touch", "nice of you",
+    "love|loving how|that|being", "love|loving the way", "so glad", "great job|news|value|service|deal",
+    "nice touch", "nice of you",
     "cheers for", "congrats|congratulations", "what a great|deal|treat|journey", "really appreciate",
     "amazing how", "lovely to see", "brilliant", "genius", "bravo", "well done", "impressive", "stellar",
     "oh great", "just what i needed", "best customer service", "10/10", "5 stars", "truly a pleasure",
