@@ -3,6 +3,7 @@ the facts a person needs to answer, and the audit trail as a table."""
 
 from __future__ import annotations
 
+import numbers
 from datetime import datetime
 
 import pandas as pd
@@ -24,11 +25,16 @@ def tier_name(tier: int) -> str:
 
 def followers(n: object) -> str:
     """A follower count as people say it: 950, 12k, 1.2M."""
-    value = int(n) if isinstance(n, (int, float)) and not pd.isna(n) else 0
+    value = int(n) if isinstance(n, numbers.Real) and not pd.isna(n) else 0  # numpy numbers too
     for size, unit in ((1_000_000, "M"), (1_000, "k")):
         if value >= size:
             return f"{value / size:.1f}".rstrip("0").rstrip(".") + unit
     return str(value)
+
+
+def text_or_none(value: object) -> str | None:
+    """A text cell, or None when it is missing (pandas reads a missing text as NaN)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _select(escalation_id: int) -> None:
@@ -37,8 +43,7 @@ def _select(escalation_id: int) -> None:
 
 def card_body(row: pd.Series, now: datetime) -> None:
     """The customer's words in full, then the tier chip, the facts and the reasons."""
-    title = row["title"] if isinstance(row["title"], str) else None  # pandas reads a missing title as NaN
-    st.text(full_text(title, str(row["text"])), width="stretch")
+    st.text(full_text(text_or_none(row["title"]), str(row["text"])), width="stretch")
     with st.container(horizontal=True, vertical_alignment="center"):
         st.badge(f"{tier_name(row['severity'])} · {int(row['priority'])}", color=TIER_COLORS.get(int(row["severity"]),
                                                                                                  "gray"))
@@ -49,8 +54,8 @@ def card_body(row: pd.Series, now: datetime) -> None:
 def meta(row: pd.Series, now: datetime) -> str:
     """Brand · platform · author · reach · age since the customer posted · status and assignee (escaped)."""
     posted = ui.fmt_duration((now - pd.Timestamp(row["posted_at"]).to_pydatetime()).total_seconds())
-    owner = f" to {row['assignee']}" if row["assignee"] else ""
-    parts = [row["brand"], row["platform"], row["author"] or "unknown author", f"{followers(row['author_reach'])} "
+    owner = f" to {assignee}" if (assignee := text_or_none(row["assignee"])) else ""
+    parts = [row["brand"], row["platform"], text_or_none(row["author"]) or "unknown author", f"{followers(row['author_reach'])} "
              "followers", f"posted {posted} ago", f"{row['status']}{owner}"]
     return ui.md_escape(" · ".join(str(p) for p in parts))
 

@@ -59,6 +59,9 @@ def test_the_queue_sorts_by_priority_then_age_with_the_words_first(dash_seed: Se
     assert chips(at)[0] == f":red-badge[urgent · {top.priority}]"  # the tier as a coloured chip
     facts = next(c.value for c in at.caption if "followers" in c.value)
     assert facts.startswith(f"Acme · {mention.platform} · {mention.author} · ") and "posted " in facts
+    assert facts.endswith(f"· {top.status}")  # unassigned: no "to nan"
+    detail = [c.value for c in at.caption if "followers" in c.value][-1]  # the open one, in the detail panel
+    assert detail == facts  # the same facts as its card (reach included)
     assert "why: negative 80% · money: refund" in [c.value for c in at.caption]
 
 

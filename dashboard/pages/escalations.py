@@ -93,7 +93,7 @@ def _detail(row: pd.Series) -> None:
     inbox.card_body(row, utcnow())
     if url := ui.safe_url(row["url"]):
         st.link_button("Open the post", url, icon=":material/open_in_new:")
-    name = st.text_input("Assignee", value=row["assignee"] or "", key=f"e_assignee_{eid}")
+    name = st.text_input("Assignee", value=inbox.text_or_none(row["assignee"]) or "", key=f"e_assignee_{eid}")
     with st.container(horizontal=True):
         if st.button("Assign", key="e_assign", icon=":material/person:"):
             _act(eid, version, lambda v: assign(engine, eid, name, by=ui.user_name(), version=v),
