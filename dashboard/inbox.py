@@ -55,8 +55,10 @@ def meta(row: pd.Series, now: datetime) -> str:
     """Brand · platform · author · reach · age since the customer posted · status and assignee (escaped)."""
     posted = ui.fmt_duration((now - pd.Timestamp(row["posted_at"]).to_pydatetime()).total_seconds())
     owner = f" to {assignee}" if (assignee := text_or_none(row["assignee"])) else ""
-    parts = [row["brand"], row["platform"], text_or_none(row["author"]) or "unknown author", f"{followers(row['author_reach'])} "
-             "followers", f"posted {posted} ago", f"{row['status']}{owner}"]
+    author = text_or_none(row["author"]) or "unknown author"
+    parts = [row["brand"], row["platform"], author, f"{followers(row['author_reach'])} followers",
+             f"posted {posted} ago",
+             f"{row['status']}{owner}"]
     return ui.md_escape(" · ".join(str(p) for p in parts))
 
 
