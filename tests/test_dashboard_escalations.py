@@ -3,13 +3,16 @@ audited actions one at a time or in bulk, notes, refused overwrites, and respons
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from dashboard import ui
+from monitor.cli import cli
 from monitor.escalations.workflow import transition
 from monitor.store import Escalation, EscalationEvent, Mention, make_engine, utcnow
 from tests import fixtures_dashboard as fx
@@ -206,3 +209,20 @@ def test_long_posts_are_shown_in_full_with_their_title(dash_rw_seed: Seed, monke
         s.commit()
     at = inbox(dash_rw_seed, monkeypatch)
     assert f"Acme ruined my week\n{body}" in card_texts(at)
+
+
+def test_the_cli_and_the_dashboard_report_the_same_response_times(dash_seed: Seed,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    result = CliRunner().invoke(cli, ["-c", str(dash_seed.config), "status", "--json"])
+    assert result.exit_code == 0, result.output
+    cli_figures = json.loads(result.output)["escalations_7d"]
+    at = inbox(dash_seed, monkeypatch)  # the dashboard's default window is the last 7 days too
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Created"] == str(cli_figures["flagged"]) == "12"
+    assert shown["Dismissed"] == str(cli_figures["by_status"]["dismissed"])
+    for label, key in (("Acknowledge, median", "time_to_acknowledge_median_s"),
+                       ("Acknowledge, p90", "time_to_acknowledge_p90_s"),
+                       ("Resolve, median", "time_to_resolve_median_s"), ("Resolve, p90", "time_to_resolve_p90_s")):
+        assert shown[label] == ui.fmt_duration(cli_figures[key])
+    text = " ".join(CliRunner().invoke(cli, ["-c", str(dash_seed.config), "status"]).output.split())
+    assert "escalations flagged in 7 days: 12 (1 dismissed) acknowledge median/p90: 90 min/114 min" in text

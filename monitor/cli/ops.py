@@ -198,6 +198,15 @@ def status(ctx: Ctx, as_json: bool) -> None:
     console.print(f"mentions: {t['mentions']}  unscored backlog: {t['unscored']}  "
                   f"open escalations: {t['open_escalations']}  open alerts: {t['open_alerts']}  "
                   f"undelivered alerts: {t['undelivered_alerts']}")
+    e = data["escalations_7d"]
+
+    def took(seconds: float | None) -> str:
+        return "-" if seconds is None else f"{seconds / 60:.0f} min"
+
+    console.print(f"escalations flagged in 7 days: {e['flagged']} ({e['by_status']['dismissed']} dismissed)  "
+                  f"acknowledge median/p90: {took(e['time_to_acknowledge_median_s'])}/"
+                  f"{took(e['time_to_acknowledge_p90_s'])}  resolve median/p90: {took(e['time_to_resolve_median_s'])}/"
+                  f"{took(e['time_to_resolve_p90_s'])}")
 
 
 @command()
