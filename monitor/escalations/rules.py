@@ -191,6 +191,7 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
             query = query.where(col(Sentiment.scored_at) > state.watermark - WATERMARK_OVERLAP)
         watermark = state.watermark
         pending: dict[tuple[int, str], Escalation] = {}
+        rules_of: dict[int, EscalationConfig] = {}
         for mention, brand_id, p_neg, p_pos, scored_at, corrected in session.exec(query).all():
             watermark = max(watermark or scored_at, scored_at)
             if corrected is not None and corrected != Label.negative:
@@ -198,7 +199,9 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
             if corrected == Label.negative:
                 p_neg, p_pos = 1.0, 0.0
             brand = brands.get(brand_id)
-            rules = config.escalation.for_brand(brand.name) if brand else config.escalation
+            if brand_id not in rules_of:
+                rules_of[brand_id] = config.escalation.for_brand(brand.name) if brand else config.escalation
+            rules = rules_of[brand_id]
             brand_cfg = brands_cfg.get(brand.name.lower()) if brand else None
             verdict = _verdict(session, mention, brand_id, p_neg, p_pos, rules, brand_cfg, now)
             if verdict is None:

@@ -14,6 +14,8 @@ from monitor.cli import command, pass_ctx
 
 console = Console()
 DEFAULT_DATA = Path("../shared/data")
+TIER_SHARES = (0.04, 0.15, 0.35)
+"""The shares the default tier cuts were chosen for, on the tuning part."""
 GOALS = "goals: precision >= 0.90, planted risk complaints escalated >= 95%, top tier <= 5% of the queue"
 
 
@@ -60,7 +62,10 @@ ROWS = (
 
 
 def print_lab(results: dict[str, list[Any]], part: str) -> None:
-    """One table per mix: a row per figure, a column per rule; then the planted complaints missed."""
+    """One table per mix: a row per figure, a column per rule; then the planted complaints missed (and on
+    the tuning part, the tier cuts that give :data:`TIER_SHARES`)."""
+    from monitor.lab.escalation_lab import cut_for_share
+
     for mix, figures in results.items():
         first = figures[0]
         table = Table(title=f"Escalation queue, {mix} mix, {part} part: {first.mentions:,} mentions over "
@@ -73,6 +78,10 @@ def print_lab(results: dict[str, list[Any]], part: str) -> None:
         console.print(table)
         for text in figures[1].missed:
             console.print(f"  missed by {figures[1].rule}: {text}")
+        if part == "tune":
+            cuts = [cut_for_share(figures[1].priorities, share) for share in TIER_SHARES]
+            console.print(f"  tier cuts that put at most {', '.join(f'{s:.0%}' for s in TIER_SHARES)} of this queue "
+                          f"in urgent, high and up, medium and up: {', '.join(map(str, cuts))}")
     console.print(GOALS)
 
 

@@ -92,6 +92,8 @@ class QueueFigures:
     tiers: dict[int, int] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
     """The planted risk complaints left out, for reading."""
+    priorities: list[int] = field(default_factory=list)
+    """Every escalation's priority, sorted (empty for the old rule, which had none)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -262,18 +264,10 @@ def measure_queue(mentions: Sequence[LabMention], scores: Mapping[str, Score], c
             out = [replay.figures("before", replay.legacy(), texts)]
             for name, cfg in {"after": config, **(variants or {})}.items():
                 queue = replay.run(cfg)
-                out.append(replay.figures(name, {i: e.severity for i, e in queue.items()}, texts))
+                figures = replay.figures(name, {i: e.severity for i, e in queue.items()}, texts)
+                figures.priorities = sorted(e.priority for e in queue.values())
+                out.append(figures)
             return out
-        finally:
-            replay.engine.dispose()
-
-
-def priorities(mentions: Sequence[LabMention], scores: Mapping[str, Score], config: Config) -> list[int]:
-    """The priorities of the queue ``config`` raises on these mentions (to choose tier cuts on a tuning part)."""
-    with tempfile.TemporaryDirectory(prefix="escalation-lab-") as tmp:
-        replay = Replay(mentions, scores, config, Path(tmp))
-        try:
-            return sorted(e.priority for e in replay.run().values())
         finally:
             replay.engine.dispose()
 
@@ -285,7 +279,3 @@ def cut_for_share(values: Sequence[int], share: float) -> int:
         if sum(v >= cut for v in ordered) <= share * len(ordered):
             return cut
     return 101
-
-
-def now_iso() -> str:
-    return datetime.now().isoformat(timespec="seconds")
