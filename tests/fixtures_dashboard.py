@@ -34,7 +34,7 @@ LABELS = ("negative", "neutral", "positive", None)
 HOSTILE_TEXT = "<script>alert(1)</script> **markdown** [link](http://x)"
 CURRENT = 360  # mentions in the last ~6.3 days, 25 minutes apart
 PREVIOUS = 60  # mentions 8 to 13 days ago
-TIER_FLOOR = {1: 46, 2: 56, 3: 67, 4: 79}  # the default escalation.tiers
+TIER_FLOOR = {1: 46, 2: 55, 3: 67, 4: 79}  # the default escalation.tiers
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ class TierCuts(Strict):
 
     urgent: int = Field(79, ge=1, le=100)
     high: int = Field(67, ge=1, le=100)
-    medium: int = Field(56, ge=1, le=100)
+    medium: int = Field(55, ge=1, le=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> TierCuts:

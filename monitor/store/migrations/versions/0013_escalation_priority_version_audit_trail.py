@@ -20,7 +20,7 @@ revision = '0013'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
-TIER_FLOOR = ("UPDATE escalation SET priority = CASE severity WHEN 4 THEN 79 WHEN 3 THEN 67 WHEN 2 THEN 56 "
+TIER_FLOOR = ("UPDATE escalation SET priority = CASE severity WHEN 4 THEN 79 WHEN 3 THEN 67 WHEN 2 THEN 55 "
               "ELSE 46 END")
 
 
