@@ -72,16 +72,14 @@ def deliveries(src: Source, alert_id: int) -> pd.DataFrame:
 
 @cached
 def top_escalations(src: Source, limit: int = 8) -> pd.DataFrame:
-    """The top of the escalation inbox: open or acknowledged, most severe first, then the oldest.
-
-    The one place the home page's order is decided (switch it to the inbox's priority here).
-    """
-    stmt = (select(E.c.id, E.c.severity, E.c.status, B.c.name.label("brand"), E.c.created_at, E.c.assignee,
-                   E.c.reasons, M.c.platform, M.c.author, M.c.author_reach, M.c.text, M.c.created_at.label("posted_at"),
-                   M.c.url)
+    """The top of the escalation inbox: open or acknowledged, in the inbox's own order (highest
+    priority first, then the oldest post), so the home page and the inbox never disagree."""
+    stmt = (select(E.c.id, E.c.severity, E.c.priority, E.c.status, B.c.name.label("brand"), E.c.created_at,
+                   E.c.assignee, E.c.reasons, M.c.platform, M.c.author, M.c.author_reach, M.c.text,
+                   M.c.created_at.label("posted_at"), M.c.url)
             .join(B, B.c.id == E.c.brand_id).join(M, M.c.id == E.c.mention_id)
             .where(E.c.status.in_(OPEN_ESCALATION))
-            .order_by(E.c.severity.desc(), E.c.created_at.asc(), E.c.id).limit(limit))
+            .order_by(E.c.priority.desc(), M.c.created_at.asc(), E.c.id).limit(limit))
     return frame(src, stmt)
 
 

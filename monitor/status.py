@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -72,4 +73,18 @@ def gather(app: App) -> dict[str, Any]:
             "mentions_collected": st.mentions_collected if st else 0,
             "rejected": rejected.get(name, 0),
         })
-    return {"sources": sources, "totals": totals}
+    return {"sources": sources, "totals": totals, "escalations_7d": escalation_summary(app)}
+
+
+def escalation_summary(app: App, days: int = 7) -> dict[str, Any]:
+    """The response times of escalations flagged in the last ``days`` days, in seconds (None when unmeasured),
+    and their count per status: :func:`monitor.escalations.stats.escalation_stats`, as the dashboard shows them."""
+    from monitor.escalations.stats import escalation_stats
+
+    stats = escalation_stats(app.engine, since=utcnow() - timedelta(days=days))
+    times = {"time_to_acknowledge_median": stats.time_to_acknowledge_median,
+             "time_to_acknowledge_p90": stats.time_to_acknowledge_p90,
+             "time_to_resolve_median": stats.time_to_resolve_median,
+             "time_to_resolve_p90": stats.time_to_resolve_p90}
+    return {"flagged": stats.total, "by_status": stats.by_status,
+            **{f"{k}_s": v.total_seconds() if v is not None else None for k, v in times.items()}}

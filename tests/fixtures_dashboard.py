@@ -35,6 +35,7 @@ LABELS = ("negative", "neutral", "positive", None)
 HOSTILE_TEXT = "<script>alert(1)</script> **markdown** [link](http://x)"
 CURRENT = 360  # mentions in the last ~6.3 days, 25 minutes apart
 PREVIOUS = 60  # mentions 8 to 13 days ago
+TIER_FLOOR = {1: 46, 2: 55, 3: 67, 4: 79}  # the default escalation.tiers
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,10 @@ def _work(s: Session, out: Seed, now: datetime) -> None:
     statuses = ["open"] * 5 + ["acknowledged"] * 3 + ["resolved"] * 3 + ["dismissed"]
     for k, (m, status) in enumerate(zip(negatives, statuses, strict=True)):
         created = m.created_at + timedelta(minutes=3)
-        esc = Escalation(mention_id=m.id, brand_id=acme, conversation_key=f"x:c{m.id}", severity=1 + k % 4,
-                         status=status, reasons=["negative", "risk_term:refund"], created_at=created)
+        severity = 1 + k % 4
+        esc = Escalation(mention_id=m.id, brand_id=acme, conversation_key=f"x:c{m.id}", severity=severity,
+                         priority=TIER_FLOOR[severity] + k, status=status, reasons=["negative 80%", "money: refund"],
+                         created_at=created)
         if status != "open":
             esc.acknowledged_at = created + timedelta(minutes=10 * (k + 1))
         if status in ("resolved", "dismissed"):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from monitor.store import Correction, Escalation, Sentiment, make_engine
+from monitor.store import Correction, Sentiment, make_engine
 from tests import fixtures_dashboard as fx
 from tests.fixtures_dashboard import HOSTILE_TEXT, Seed, open_app
 
@@ -150,42 +150,6 @@ def test_correction_persists_beside_the_model_score(dash_rw_seed: Seed, monkeypa
     assert metrics(at, "Model label") == ["negative"]
     assert metrics(at, "Correction") == ["positive"]
     assert any("corrected to positive" in s.value for s in at.success)
-
-
-def test_acknowledge_and_assign_persist(dash_rw_seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = open_app(dash_rw_seed.config, monkeypatch, "escalations")
-    queue = table(at, "assignee")
-    assert list(queue["severity"]) == sorted(queue["severity"], reverse=True)
-    assert set(queue["status"]) == {"open", "acknowledged"}
-    other = dash_rw_seed.escalation_ids["open"][1]
-    at.selectbox(key="e_selected").set_value(other).run()
-    at.text_input(key=f"e_assignee_{other}").set_value("kim").run()
-    at.button(key="e_assign").click().run()
-    eid = dash_rw_seed.escalation_ids["open"][0]
-    at.selectbox(key="e_selected").set_value(eid).run()
-    at.text_input(key=f"e_assignee_{eid}").set_value("sam").run()
-    at.button(key="e_acknowledged").click().run()
-    assert not at.exception and not at.error
-    with Session(make_engine(dash_rw_seed.url)) as s:
-        esc = s.get(Escalation, eid)
-        assigned = s.get(Escalation, other)
-    assert esc is not None and esc.status == "acknowledged"
-    assert esc.acknowledged_at is not None and esc.assignee == "sam"
-    assert assigned is not None and assigned.assignee == "kim" and assigned.status == "open"
-    at.selectbox(key="e_selected").set_value(eid).run()
-    at.button(key="e_resolved").click().run()
-    with Session(make_engine(dash_rw_seed.url)) as s:
-        esc = s.get(Escalation, eid)
-    assert esc is not None and esc.status == "resolved" and esc.resolved_at is not None
-
-
-def test_escalation_response_times(dash_seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = open_app(dash_seed.config, monkeypatch, "escalations")
-    # seeded: acknowledged after 10*(k+1) minutes for k = 5..11, so the median is 90 minutes
-    assert metrics(at, "Acknowledge, median") == ["1.5h"]
-    assert metrics(at, "Created") == ["12"]
-    at.pills(key="e_status").set_value(["dismissed"]).run()
-    assert list(table(at, "assignee")["status"]) == ["dismissed"]
 
 
 def test_trends_charts_mark_the_alerts(dash_seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:

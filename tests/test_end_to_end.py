@@ -176,7 +176,7 @@ def test_surge_to_email_to_dashboard(tmp_path: Path, smtp: tuple[int, Inbox], mo
     shown = json.dumps([str(e.value) for e in at.markdown] + [e.value.to_json() for e in at.dataframe])
     assert "Acme" in shown
     at = open_app(config, monkeypatch, "escalations")
-    queue = " ".join(e.value.to_json() for e in at.dataframe)
+    queue = " ".join(t.value for t in at.text)  # the inbox shows each customer's words in full
     assert "I want a full refund or we call our lawyer" in queue
     assert f"Queue ({len(escalations)})" in [h.value for h in at.subheader]
     app.engine.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import fmt, queries, ui, work
+from dashboard import fmt, inbox, queries, ui, work
 from dashboard.cards import brand_card, sparks
 from monitor.alerts import links, wording
 from monitor.store import utcnow
@@ -49,14 +49,15 @@ def needs_a_reply(top: pd.DataFrame) -> None:
     view = top.assign(
         waiting=[fmt.fmt_duration((now - t).total_seconds()) for t in top["posted_at"]],
         reach=top["author_reach"].map(wording.count),
-        link=[links.page_url(".", links.ESCALATIONS_PAGE, escalation=int(i)) for i in top["id"]],
+        link=[links.escalation_url(".", int(i)) for i in top["id"]],
+        tier=top["severity"].map(inbox.tier_name),
     )
     st.dataframe(
-        view[["text", "brand", "severity", "waiting", "author", "reach", "platform", "status", "link"]],
+        view[["text", "brand", "tier", "priority", "waiting", "author", "reach", "platform", "status", "link"]],
         hide_index=True, key="home_inbox",
         column_config={
             "text": st.column_config.TextColumn("what the customer wrote", width="large"),
-            "severity": st.column_config.NumberColumn("severity", format="%d ⚑"),
+            "priority": st.column_config.NumberColumn("priority", help="0-100: how urgently it needs a reply"),
             "waiting": st.column_config.TextColumn("waiting", help="since the customer posted"),
             "link": st.column_config.LinkColumn("open", display_text="open"),
         },

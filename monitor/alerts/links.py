@@ -12,6 +12,7 @@ ALERTS_PAGE = "alerts"
 ESCALATIONS_PAGE = "escalations"
 ALERT_PARAM = "alert"
 BRAND_PARAM = "brand"
+ESCALATION_PARAM = "escalation"
 
 
 def page_url(base: str, page: str, **params: object) -> str:
@@ -28,3 +29,8 @@ def alert_url(base: str, alert_id: int | None) -> str:
 def escalations_url(base: str, brand: str) -> str:
     """The escalation inbox filtered to ``brand``."""
     return page_url(base, ESCALATIONS_PAGE, **{BRAND_PARAM: brand})
+
+
+def escalation_url(base: str, escalation_id: int) -> str:
+    """One escalation, open in the inbox (its actions, notes and audit trail)."""
+    return page_url(base, ESCALATIONS_PAGE, **{ESCALATION_PARAM: escalation_id})

@@ -4,8 +4,8 @@ Every domain error derives from :class:`monitor.errors.MonitorError`; :class:`Mo
 turns one into its message and exit code. Exit codes: 0 success, 1 a job failed, 2 bad
 config or usage. Commands live beside this file by subject: :mod:`monitor.cli.ops` (the
 jobs and the store), :mod:`monitor.cli.rejected` (the dead-letter table), :mod:`monitor.cli.model`
-(train, eval), :mod:`monitor.cli.brands` (check-brands) and :mod:`monitor.lab.commands` (demo, bench,
-backtest).
+(train, eval), :mod:`monitor.cli.brands` (check-brands), :mod:`monitor.lab.commands` (demo, bench,
+backtest) and :mod:`monitor.lab.escalation_commands` (escalation-lab).
 
 ``monitor --help`` imports only click and these modules: every command imports what it
 needs (the store, the model, rich) when it runs. The console stays quiet: each job prints
@@ -140,7 +140,7 @@ def _register() -> None:
     import importlib
 
     for module in ("monitor.cli.ops", "monitor.cli.rejected", "monitor.cli.model", "monitor.cli.brands",
-                   "monitor.lab.commands"):
+                   "monitor.lab.commands", "monitor.lab.escalation_commands"):
         mod = importlib.import_module(module)
         for value in vars(mod).values():
             if isinstance(value, click.Command) and getattr(value, "monitor_command", False):

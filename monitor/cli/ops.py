@@ -224,6 +224,15 @@ def status(ctx: Ctx, as_json: bool) -> None:
                f"open escalations: {n['open_escalations']}  open alerts: {n['open_alerts']}  "
                f"undelivered alerts: {n['undelivered_alerts']}  rejected items: {n['rejected']}"
                + ("  (see `monitor rejected`)" if n["rejected"] else ""))
+    e = data["escalations_7d"]
+
+    def took(seconds: float | None) -> str:
+        return "-" if seconds is None else f"{seconds / 60:.0f} min"
+
+    click.echo(f"escalations flagged in 7 days: {e['flagged']} ({e['by_status']['dismissed']} dismissed)  "
+               f"acknowledge median/p90: {took(e['time_to_acknowledge_median_s'])}/"
+               f"{took(e['time_to_acknowledge_p90_s'])}  resolve median/p90: {took(e['time_to_resolve_median_s'])}/"
+               f"{took(e['time_to_resolve_p90_s'])}")
 
 
 def is_loopback(address: str) -> bool:

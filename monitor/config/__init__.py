@@ -18,19 +18,40 @@ _HOMES = {
     "Config": "loading", "ConfigError": "loading", "format_errors": "loading", "load_config": "loading",
     "masked_dump": "loading", "parse_config": "loading",
     "secret": "secrets",
-    "DEFAULT_DB_URL": "sections", "DEFAULT_RISK_TERMS": "sections", "AlertsConfig": "sections",
-    "AuthConfig": "sections", "ChannelConfig": "sections", "DashboardConfig": "sections", "DatabaseConfig": "sections",
+    "DEFAULT_DB_URL": "sections", "AlertsConfig": "sections", "AuthConfig": "sections", "ChannelConfig": "sections",
+    "RiskCategory": "sections", "TierCuts": "sections", "DashboardConfig": "sections", "DatabaseConfig": "sections",
     "EscalationConfig": "sections",
     "EscalationOverride": "sections", "ModelConfig": "sections", "SmtpConfig": "sections", "SpikeConfig": "sections",
     "SourcesConfig": "sources",
     "Duration": "types", "EnvVarName": "types", "Strict": "types", "parse_duration": "types",
 }
 __all__ = [  # every key of _HOMES
-    "DEFAULT_DB_URL", "DEFAULT_RISK_TERMS", "AlertsConfig", "AuthConfig", "BrandConfig", "ChannelConfig", "Config",
-    "ConfigError", "DashboardConfig",
-    "DatabaseConfig", "Duration", "EnvVarName", "EscalationConfig", "EscalationOverride", "ModelConfig",
-    "SmtpConfig", "SourcesConfig", "SpikeConfig", "Strict", "format_errors", "load_config", "masked_dump",
-    "parse_config", "parse_duration", "secret",
+    "DEFAULT_DB_URL",
+    "AlertsConfig",
+    "AuthConfig",
+    "BrandConfig",
+    "ChannelConfig",
+    "Config",
+    "ConfigError",
+    "DashboardConfig",
+    "DatabaseConfig",
+    "Duration",
+    "EnvVarName",
+    "EscalationConfig",
+    "EscalationOverride",
+    "ModelConfig",
+    "RiskCategory",
+    "SmtpConfig",
+    "SourcesConfig",
+    "SpikeConfig",
+    "Strict",
+    "TierCuts",
+    "format_errors",
+    "load_config",
+    "masked_dump",
+    "parse_config",
+    "parse_duration",
+    "secret",
 ]
 
 
@@ -52,7 +73,6 @@ if TYPE_CHECKING:
     from monitor.config.secrets import secret
     from monitor.config.sections import (
         DEFAULT_DB_URL,
-        DEFAULT_RISK_TERMS,
         AlertsConfig,
         AuthConfig,
         ChannelConfig,
@@ -61,8 +81,10 @@ if TYPE_CHECKING:
         EscalationConfig,
         EscalationOverride,
         ModelConfig,
+        RiskCategory,
         SmtpConfig,
         SpikeConfig,
+        TierCuts,
     )
     from monitor.config.sources import SourcesConfig
     from monitor.config.types import Duration, EnvVarName, Strict, parse_duration

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from monitor.config.types import Duration, EnvVarName, Strict
 
@@ -35,46 +35,90 @@ class ModelConfig(Strict):
         return v
 
 
-DEFAULT_RISK_TERMS = [
-    "lawsuit", "lawyer", "attorney", "sue", "suing", "legal action", "court",
-    "unsafe", "dangerous", "injury", "injured", "fire", "recall", "poisoning",
-    "outage", "down", "not working", "broken",
-    "data breach", "breach", "hacked", "leak", "leaked",
-    "refund", "chargeback", "scam", "fraud",
-    "cancel", "cancelling", "canceling", "cancelled", "unsubscribe",
-    "discrimination", "racist", "sexist", "harassment",
-]
+RiskCategory = Literal["legal", "safety", "data_breach", "outage", "money", "churn", "discrimination"]
+"""The risk categories an escalation can name; their phrases live in ``monitor/escalations/risk.py``."""
+
+
+class TierCuts(Strict):
+    """Priority cut points of the severity tiers: tier 4 (urgent) at ``urgent`` and up, and so on."""
+
+    urgent: int = Field(79, ge=1, le=100)
+    high: int = Field(67, ge=1, le=100)
+    medium: int = Field(55, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierCuts:
+        if not self.medium < self.high < self.urgent:
+            raise ValueError("must rise: medium < high < urgent")
+        return self
+
+
+RETIRED_ESCALATION_KEYS = ("min_negative_confidence", "min_author_reach", "min_engagement")
+
+
+def _no_retired(data: object) -> object:
+    """Name the escalation keys priorities replaced, with the fix, instead of "unknown key"."""
+    if isinstance(data, dict):
+        old = [k for k in RETIRED_ESCALATION_KEYS if k in data]
+        if old:
+            raise ValueError(f"{', '.join(old)}: replaced by min_priority (0-100; negativity, reach and "
+                             "engagement are parts of the priority, see README); remove them")
+    return data
 
 
 class EscalationOverride(Strict):
     """Per-brand changes to the escalation rules; unset keys keep the global value."""
 
-    min_negative_confidence: float | None = Field(None, ge=0, le=1)
-    min_author_reach: int | None = Field(None, ge=0)
-    min_engagement: int | None = Field(None, ge=0)
-    risk_terms: list[str] | None = None
-    extra_risk_terms: list[str] = Field(default_factory=list)
+    _retired = model_validator(mode="before")(_no_retired)
+
+    min_priority: int | None = Field(None, ge=0, le=100)
+    risk_phrases: dict[RiskCategory, list[str]] = Field(default_factory=dict)
+    risk_terms: dict[RiskCategory, list[str]] = Field(default_factory=dict)
 
 
 class EscalationConfig(Strict):
-    min_negative_confidence: float = Field(0.75, ge=0, le=1)
-    min_author_reach: int = Field(10_000, ge=0)
-    min_engagement: int = Field(50, ge=0)
-    risk_terms: list[str] = Field(default_factory=lambda: list(DEFAULT_RISK_TERMS))
+    """Which mentions need a person, and how urgently (``monitor/escalations/priority.py`` documents the score)."""
+
+    _retired = model_validator(mode="before")(_no_retired)
+
+    min_priority: int = Field(46, ge=0, le=100)
+    """A mention is escalated at this priority (0-100) or above, or by a strong risk phrase addressed to the brand."""
+    tiers: TierCuts = Field(default_factory=TierCuts)
+    confident_positive: float = Field(0.6, gt=0, le=1)
+    """A negated strong risk phrase is excused only when the model's p_positive is at least this."""
+    risk_phrases: dict[RiskCategory, list[str]] = Field(default_factory=dict)
+    """Strong phrases added to the built-in ones, per category (escalate even when the tone reads positive)."""
+    risk_terms: dict[RiskCategory, list[str]] = Field(default_factory=dict)
+    """Weak terms added to the built-in ones, per category (raise the priority of a negative mention)."""
+    repeat_window: Duration = timedelta(days=7)
+    """Earlier mentions of the brand by the same author in this window count as repeated contact."""
     interval: Duration = timedelta(minutes=1)
     max_mention_age: Duration = timedelta(days=3)
     """Mentions older than this (by created_at) are never escalated, e.g. after a rescore."""
     overrides: dict[str, EscalationOverride] = Field(default_factory=dict)
     """Keyed by brand name (case-insensitive)."""
 
+    @field_validator("risk_phrases", "risk_terms")
+    @classmethod
+    def _no_blank(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for category, phrases in v.items():
+            if any(not p.strip() for p in phrases):
+                raise ValueError(f"{category}: contains an empty phrase")
+        return v
+
     def for_brand(self, name: str) -> EscalationConfig:
-        """The rules for brand ``name``: the global ones with its override applied."""
+        """The rules for brand ``name``: the global ones with its override applied (phrases are added)."""
         ov = next((o for k, o in self.overrides.items() if k.lower() == name.lower()), None)
         if ov is None:
             return self
-        update = {k: v for k, v in ov.model_dump(exclude={"extra_risk_terms"}).items() if v is not None}
-        terms = [*update.get("risk_terms", self.risk_terms), *ov.extra_risk_terms]
-        update["risk_terms"] = terms
+        update: dict[str, object] = {}
+        if ov.min_priority is not None:
+            update["min_priority"] = ov.min_priority
+        for key in ("risk_phrases", "risk_terms"):
+            merged = {c: list(p) for c, p in getattr(self, key).items()}
+            for category, phrases in getattr(ov, key).items():
+                merged[category] = [*merged.get(category, []), *phrases]
+            update[key] = merged
         return self.model_copy(update=update)
 
 

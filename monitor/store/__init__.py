@@ -18,6 +18,7 @@ from monitor.store.tables import (
     DeadLetter,
     DeliveryStatus,
     Escalation,
+    EscalationEvent,
     EscalationStatus,
     JobState,
     Label,
@@ -30,7 +31,7 @@ from monitor.store.tables import (
 )
 
 __all__ = [
-    "Alert", "AlertDelivery", "Brand", "Correction", "DeadLetter", "DeliveryStatus", "Escalation", "EscalationStatus",
-    "JobState", "Label", "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine", "session_scope",
-    "sqlite_path", "to_db", "utcnow",
+    "Alert", "AlertDelivery", "Brand", "Correction", "DeadLetter", "DeliveryStatus", "Escalation", "EscalationEvent",
+    "EscalationStatus", "JobState", "Label", "Mention", "MentionBrand", "Sentiment", "SourceState", "make_engine",
+    "session_scope", "sqlite_path", "to_db", "utcnow",
 ]

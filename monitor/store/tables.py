@@ -58,6 +58,7 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_created_at", "created_at"),
         Index("ix_mention_platform_created", "platform", "created_at"),
         Index("ix_mention_conversation", "platform", "conversation_id"),
+        Index("ix_mention_author", "platform", "author", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=32)
@@ -117,9 +118,17 @@ class Correction(SQLModel, table=True):
 
 
 class Escalation(SQLModel, table=True):
+    """A conversation a person should answer: its priority (0-100, ``monitor/escalations/priority.py``),
+    severity tier (1-4, cut from the priority), state and owner.
+
+    ``version`` grows with every change a person or the rules make; an action names the
+    version its author saw and is refused when the row has moved on (optimistic concurrency).
+    """
+
     __table_args__ = (
         UniqueConstraint("brand_id", "conversation_key", name="uq_escalation_conversation"),
         Index("ix_escalation_status_severity", "status", "severity"),
+        Index("ix_escalation_status_priority", "status", "priority"),
         Index("ix_escalation_created_at", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -127,14 +136,34 @@ class Escalation(SQLModel, table=True):
     brand_id: int = Field(foreign_key="brand.id")
     conversation_key: str = Field(max_length=200)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    priority: int = Field(default=0, ge=0, le=100)
     severity: int = Field(default=1, ge=1, le=4)
     status: str = Field(default=EscalationStatus.open, max_length=16)
     assignee: str | None = None
     note: str | None = None
+    """The latest note; every note is kept in ``escalation_event``."""
+    version: int = 1
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_by: str | None = None
     acknowledged_at: NaiveDatetime | None = None
     resolved_at: NaiveDatetime | None = None
+
+
+class EscalationEvent(SQLModel, table=True):
+    """The audit trail: who did what to an escalation, and when (the rules act as ``monitor``)."""
+
+    __tablename__ = "escalation_event"
+    __table_args__ = (Index("ix_escalation_event_escalation", "escalation_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id", ondelete="CASCADE")
+    at: NaiveDatetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=32)
+    """flagged, updated, reopened, acknowledged, resolved, dismissed, assigned or note."""
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    detail: str | None = None
 
 
 class Alert(SQLModel, table=True):
