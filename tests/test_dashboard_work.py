@@ -43,7 +43,9 @@ def test_home_puts_the_storm_first_in_plain_words(dash_seed: Seed, monkeypatch: 
     assert names[2] == "Acme"  # the brand in a storm is the first card
     inbox = next(d.value for d in at.dataframe if "what the customer wrote" not in d.value.columns
                  and "text" in d.value.columns)
-    assert list(inbox["severity"]) == sorted(inbox["severity"], reverse=True) and len(inbox) == 8
+    # the inbox's own order (issue 13): highest priority first, each with its tier
+    assert list(inbox["priority"]) == sorted(inbox["priority"], reverse=True) and len(inbox) == 8
+    assert set(inbox["tier"]) <= {"urgent", "high", "medium", "low"}
 
 
 def test_alert_page_tells_what_happened_and_where_it_went(dash_seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:

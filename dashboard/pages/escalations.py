@@ -171,7 +171,9 @@ def body() -> None:
         if chosen not in labels:
             st.session_state["e_selected"] = next(iter(labels))
         st.selectbox("Escalation", list(labels), key="e_selected", format_func=labels.get)
-        st.query_params[links.ESCALATION_PARAM] = str(st.session_state["e_selected"])  # a link that lands here
+        here = str(st.session_state["e_selected"])  # keep the open escalation in the URL: a link that lands here
+        st.query_params[links.ESCALATION_PARAM] = here
+        st.session_state["e_link"] = (st.query_params.get(links.BRAND_PARAM), here)  # ours, not a new link
         _detail(queue.loc[queue["id"] == st.session_state["e_selected"]].iloc[0])
     st.session_state["e_seen"] = {**st.session_state.get("e_seen", {}),
                                   **dict(zip(queue["id"].astype(int), queue["version"].astype(int), strict=True))}

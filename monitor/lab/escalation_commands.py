@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from monitor.cli import command, pass_ctx
 
-console = Console()
-DEFAULT_DATA = Path("../shared/data")
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "data"
+"""``../shared/data`` beside the repository, as ``models.data.shared_data_dir`` finds it."""
 TIER_SHARES = (0.04, 0.15, 0.35)
 """The shares the default tier cuts were chosen for, on the tuning part."""
 GOALS = "goals: precision >= 0.90, planted risk complaints escalated >= 95%, top tier <= 5% of the queue"
@@ -64,8 +62,12 @@ ROWS = (
 def print_lab(results: dict[str, list[Any]], part: str) -> None:
     """One table per mix: a row per figure, a column per rule; then the planted complaints missed (and on
     the tuning part, the tier cuts that give :data:`TIER_SHARES`)."""
+    from rich.console import Console
+    from rich.table import Table
+
     from monitor.lab.escalation_lab import cut_for_share
 
+    console = Console()
     for mix, figures in results.items():
         first = figures[0]
         table = Table(title=f"Escalation queue, {mix} mix, {part} part: {first.mentions:,} mentions over "
