@@ -64,13 +64,14 @@ def add_mention(
     native_id: str | None = None,
     **fields: Any,
 ) -> int:
-    """Insert one scored mention matched to ``brand_id``; returns the mention id."""
+    """Insert one scored mention matched to ``brand_id`` (collected as it was written); returns the mention id."""
     p_pos = (1 - p_negative) / 2
     if label is None:
         label = "negative" if p_negative >= 0.5 else ("positive" if p_pos > 0.4 else "neutral")
     with session_scope(engine) as s:
         m = Mention(platform=platform, native_id=native_id or f"n{next(_ids)}", source="test", text=text,
-                    created_at=created_at, url=fields.pop("url", "https://x.test/p"), **fields)
+                    created_at=created_at, collected_at=fields.pop("collected_at", created_at),
+                    url=fields.pop("url", "https://x.test/p"), **fields)
         s.add(m)
         s.flush()
         assert m.id is not None
