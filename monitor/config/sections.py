@@ -85,11 +85,11 @@ class SpikeConfig(Strict):
     """A storm needs at least this many negatives (people) in its bucket or window."""
     min_relative_rise: float = Field(1.0, ge=0)
     """Spike test: one bucket must exceed expected by this fraction (1.0 = double)."""
-    p_value: float = Field(0.001, gt=0, lt=1)
-    """Spike test: significance of one bucket's excess."""
+    p_value: float = Field(0.0001, gt=0, lt=1)
+    """Spike test: significance of one bucket's excess (judged every bucket: 1e-4 is about one chance hit a year)."""
     sustained_rise: float = Field(0.5, ge=0)
     """Sustained test: the window must run this fraction above expected (0.5 = one and a half times)."""
-    sustained_threshold: float = Field(9.0, gt=0)
+    sustained_threshold: float = Field(11.0, gt=0)
     """Sustained test: evidence needed (a log-likelihood ratio; higher = fewer, later alerts)."""
     min_negative_share_rise: float = Field(0.15, ge=0, le=1)
     people: bool = True

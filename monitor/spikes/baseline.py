@@ -6,20 +6,23 @@ alert). The model is a multiplicative Poisson-style one,
 
     expected[b] = level * slot[time of day of b] * weekday[b] * coverage[b]
 
-* **rhythm** (``slot`` x ``weekday``): the brand's own negatives shrunk towards the brand's
+* **rhythm** (``slot`` x ``weekday`` x an hour-of-week residual): the brand's own negatives shrunk towards the brand's
   total volume, itself shrunk towards the volume of *all* brands together (empirical-Bayes
   pseudo-counts). A brand seen for two days gets its daily rhythm mostly from the pool; a
   brand with weeks of history gets its own (a regular lunchtime peak is learnt, not alerted).
-  Weekday factors are estimated once ``seasonal_min_days`` of data exist.
+  Weekday and hour-of-week factors are estimated once ``seasonal_min_days`` of data exist.
 * **level**: an exponentially weighted ratio of observed to rhythm over the last week
   (half-life one day, outliers winsorised), with a few pseudo-counts from the brand's
   long-run level, so a slow drift is followed and a thin day does not swing it.
 * **coverage**: the share of the brand's usual volume that was being collected in that
   bucket (see :mod:`monitor.spikes.coverage`), so history from before a new source was
   added, or during a partial outage, is scaled instead of read as a quiet spell.
-* **dispersion** (variance/mean): sum of squared residuals over sum of expected in the last
-  week, shrunk towards ``PRIOR_DISPERSION`` with ``PRIOR_BUCKETS`` pseudo-buckets, floored
-  at 1 (Poisson) and capped at ``MAX_DISPERSION``; ``rel_var`` is the relative variance of
+* **overdispersion**: counts are negative binomial, variance ``mu * (1 + alpha * mu)`` (noise
+  that scales with volume, as a busy news day does). ``alpha`` is a moment estimate made
+  *out of sample* (a rhythm fitted without the last three days, and each day's level taken
+  from the days before it, predict them: an in-sample estimate would be flattered by the
+  fit, and a day's swing is not known in advance), shrunk towards ``PRIOR_ALPHA``,
+  floored at 0 (Poisson) and capped at ``MAX_ALPHA``; ``rel_var`` is the relative variance of
   the level itself, so an estimate made on few mentions asks for more evidence.
 """
 
@@ -36,14 +39,23 @@ MIN_EXPECTED = 0.25
 """Floor for the expected count, so a bucket that is usually empty is not infinitely surprising."""
 SLOT_PRIOR = 20.0
 WEEKDAY_PRIOR = 60.0
-"""Pseudo-counts (in expected mentions) pulling each time-of-day / weekday factor to its prior."""
+HOUR_OF_WEEK_PRIOR = 20.0
+"""Pseudo-counts (in expected mentions) pulling each time-of-day / weekday / hour-of-week factor to its prior."""
+OWN_WEEKLY_PRIOR = 5.0
+"""A brand's negatives follow its whole volume's weekly pattern unless they clearly differ (5x the pseudo-counts)."""
 LEVEL_PRIOR = 3.0
 """Pseudo-counts pulling the recent level towards the brand's long-run level."""
 LEVEL_DAYS = 7
 LEVEL_HALF_LIFE_DAYS = 1.0
-PRIOR_DISPERSION = 1.5
-PRIOR_BUCKETS = 24.0
-MAX_DISPERSION = 4.0
+TREND_GAIN = 0.6
+MAX_TREND = 1.3
+"""A rising trend carries the level forward by at most this factor."""
+HOLDOUT_DAYS = 3
+PRIOR_ALPHA = 0.05
+"""Negative-binomial overdispersion assumed before data speaks (about 22% hour-to-hour noise)."""
+PRIOR_MASS = 500.0
+"""How much evidence (sum of squared expectations) weighs as much as the prior."""
+MAX_ALPHA = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,26 +87,35 @@ def calendar(first: int, n: int, size: timedelta) -> Calendar:
 
 @dataclass(frozen=True)
 class Rhythm:
-    """Multiplicative time-of-day and weekday factors (each averaging 1 over the data they came from)."""
+    """Multiplicative factors: time of day, weekday, and a residual per hour of the week.
+
+    The hour-of-week residual catches what a product of the first two cannot: an audience
+    whose weekend starts and ends at local midnight, hours away from UTC midnight.
+    """
 
     slot: np.ndarray
     weekday: np.ndarray
+    week: np.ndarray
 
     def at(self, cal: Calendar, positions: np.ndarray) -> np.ndarray:
         """The factor for each position."""
-        return self.slot[cal.slot[positions]] * self.weekday[cal.weekday[positions]]
+        s, d = cal.slot[positions], cal.weekday[positions]
+        return self.slot[s] * self.weekday[d] * self.week[d * cal.slots + s]
 
     @staticmethod
     def flat(cal: Calendar) -> Rhythm:
-        return Rhythm(np.ones(cal.slots), np.ones(7))
+        return Rhythm(np.ones(cal.slots), np.ones(7), np.ones(7 * cal.slots))
 
 
 def rhythm(counts: np.ndarray, usable: np.ndarray, cal: Calendar, prior: Rhythm, *,
-           scale: np.ndarray | None = None, weekly: bool) -> Rhythm:
-    """Time-of-day and weekday factors of ``counts`` over the ``usable`` buckets, shrunk to ``prior``.
+           scale: np.ndarray | None = None, weekly: bool, weekly_prior: float = 1.0) -> Rhythm:
+    """Time-of-day, weekday and hour-of-week factors of ``counts`` over the ``usable`` buckets, shrunk to ``prior``.
 
-    ``scale`` (coverage) is the exposure of each bucket. ``weekly`` False keeps the prior's
-    weekday factors. Returns ``prior`` unchanged when nothing is usable.
+    ``scale`` (coverage) is the exposure of each bucket. Each bucket is compared with its
+    own week's level (a centred seven-day ratio), so a trend is not mistaken for a weekday
+    pattern; weekday and hour-of-week factors learn only from days with a whole week
+    around them, and ``weekly_prior`` multiplies their pseudo-counts. ``weekly`` False keeps the prior's weekday and hour-of-week factors. Returns
+    ``prior`` unchanged when nothing is usable.
     """
     ok = usable & ~np.isnan(counts)
     if not ok.any():
@@ -102,19 +123,38 @@ def rhythm(counts: np.ndarray, usable: np.ndarray, cal: Calendar, prior: Rhythm,
     x = counts[ok]
     exposure = scale[ok] if scale is not None else np.ones(len(x))
     slot, day = cal.slot[ok], cal.weekday[ok]
-    f, g = prior.slot.copy(), prior.weekday.copy()
+    hw = day * cal.slots + slot
+    dayno = np.flatnonzero(ok) // cal.per_day
+    dayno -= dayno[0]
+    week = np.ones(7)
+    full = (dayno >= 3) & (dayno <= dayno[-1] - 3)  # a whole week centred on the day: weekday factors learn here
+    f, g, h = prior.slot.copy(), prior.weekday.copy(), prior.week.copy()
     for _ in range(2):
-        level = x.sum() / max(float(np.sum(f[slot] * g[day] * exposure)), 1e-9)
-        e_slot = np.bincount(slot, weights=level * g[day] * exposure, minlength=cal.slots)
-        o_slot = np.bincount(slot, weights=x, minlength=cal.slots)
+        unit = f[slot] * g[day] * h[hw] * exposure
+        observed = np.convolve(np.bincount(dayno, weights=x), week, mode="same")
+        expected = np.convolve(np.bincount(dayno, weights=unit), week, mode="same")
+        level = (observed / np.maximum(expected, 1e-9))[dayno] * exposure
+        e_slot = _smooth(np.bincount(slot, weights=level * g[day] * h[hw], minlength=cal.slots))
+        o_slot = _smooth(np.bincount(slot, weights=x, minlength=cal.slots))
         f = (o_slot + SLOT_PRIOR * prior.slot) / (e_slot + SLOT_PRIOR)
         f /= _mean_factor(f, slot)
         if weekly:
-            e_day = np.bincount(day, weights=level * f[slot] * exposure, minlength=7)
-            o_day = np.bincount(day, weights=x, minlength=7)
-            g = (o_day + WEEKDAY_PRIOR * prior.weekday) / (e_day + WEEKDAY_PRIOR)
+            e_day = np.bincount(day, weights=full * level * f[slot] * h[hw], minlength=7)
+            o_day = np.bincount(day, weights=full * x, minlength=7)
+            g = (o_day + WEEKDAY_PRIOR * weekly_prior * prior.weekday) / (e_day + WEEKDAY_PRIOR * weekly_prior)
             g /= _mean_factor(g, day)
-    return Rhythm(f, g)
+            e_hw = _smooth(np.bincount(hw, weights=full * level * f[slot] * g[day], minlength=7 * cal.slots))
+            o_hw = _smooth(np.bincount(hw, weights=full * x, minlength=7 * cal.slots))
+            h = (o_hw + HOUR_OF_WEEK_PRIOR * weekly_prior * prior.week) / (e_hw + HOUR_OF_WEEK_PRIOR * weekly_prior)
+            h /= _mean_factor(h, hw)
+    return Rhythm(f, g, h)
+
+
+def _smooth(cells: np.ndarray) -> np.ndarray:
+    """Each cell averaged with its neighbours (1/4, 1/2, 1/4, wrapping round the day or week)."""
+    if len(cells) < 3:
+        return cells
+    return 0.5 * cells + 0.25 * (np.roll(cells, 1) + np.roll(cells, -1))
 
 
 def _mean_factor(factor: np.ndarray, index: np.ndarray) -> float:
@@ -125,14 +165,15 @@ def _mean_factor(factor: np.ndarray, index: np.ndarray) -> float:
 class Fit:
     """A fitted baseline: ``expected(...)`` gives the mean count of any bucket.
 
-    ``dispersion`` is variance over mean (>= 1); ``rel_var`` the relative variance of the
-    level estimate; ``history_days`` how much usable history taught it; ``effective`` the
-    number of mentions the level rests on.
+    Counts are negative binomial with variance ``mu * (1 + alpha * mu)``; ``rel_var`` is the
+    relative variance of the level estimate (a mean known from few mentions is itself
+    uncertain); ``history_days`` is how much usable history taught it and ``effective`` how
+    many mentions the level rests on.
     """
 
     level: float
     rhythm: Rhythm
-    dispersion: float
+    alpha: float
     rel_var: float
     history_days: float
     effective: float
@@ -142,38 +183,84 @@ class Fit:
         mu = self.level * self.rhythm.at(cal, positions) * coverage[positions]
         return np.maximum(mu, MIN_EXPECTED * np.minimum(coverage[positions], 1.0))
 
+    def dispersion(self, mu: float | np.ndarray) -> float | np.ndarray:
+        """Variance over mean of a bucket with mean ``mu``, the level's own uncertainty included."""
+        return 1.0 + (self.alpha + self.rel_var) * mu
+
 
 def fit(y: np.ndarray, coverage: np.ndarray, usable: np.ndarray, end: int, cal: Calendar,
         prior: Rhythm, *, seasonal_min_days: float) -> Fit | None:
     """Fit the baseline on ``y[:end]`` where ``usable``; None when no usable bucket exists.
 
     ``prior`` is the rhythm to shrink towards (the brand's total volume's, itself shrunk to
-    all brands'). ``coverage`` scales each bucket's exposure.
+    all brands'). ``coverage`` scales each bucket's exposure. The overdispersion is measured
+    out of sample: a rhythm fitted without the last ``HOLDOUT_DAYS`` predicts them.
     """
     per_day = cal.per_day
     idx = np.flatnonzero(usable[:end] & ~np.isnan(y[:end]) & (coverage[:end] > 0))
     if len(idx) == 0:
         return None
     span_days = (end - idx[0]) / per_day
-    shape = rhythm(y, _only(usable, idx, len(y)), cal, prior, scale=coverage, weekly=span_days >= seasonal_min_days)
+    weekly = span_days >= seasonal_min_days
+    shape = rhythm(y, _only(usable, idx, len(y)), cal, prior, scale=coverage, weekly=weekly,
+                   weekly_prior=OWN_WEEKLY_PRIOR)
+    level, effective, recent = _level(y, coverage, idx, end, cal, shape)
+    cut = end - HOLDOUT_DAYS * per_day
+    before = idx[idx < cut]
+    trial = (rhythm(y, _only(usable, before, len(y)), cal, prior, scale=coverage, weekly=weekly,
+                    weekly_prior=OWN_WEEKLY_PRIOR) if len(before) else prior)
+    mus, xs = [], []
+    for day_start in range(cut, end, per_day):  # each held-out day predicted from the days before it
+        seen = idx[idx < day_start]
+        day = idx[(idx >= day_start) & (idx < day_start + per_day)]
+        if len(seen) == 0 or len(day) == 0:
+            continue
+        day_level, _, _ = _level(y, coverage, seen, day_start, cal, trial)
+        mus.append(np.maximum(day_level * trial.at(cal, day) * coverage[day], MIN_EXPECTED))
+        xs.append(y[day])
+    mu = np.concatenate(mus) if mus else np.zeros(0)
+    x = np.minimum(np.concatenate(xs), _cap(mu)) if xs else np.zeros(0)
+    mass = float(np.sum(mu**2))
+    raw = float(np.sum((x - mu) ** 2 - mu)) / mass if mass else PRIOR_ALPHA
+    alpha = (mass * raw + PRIOR_MASS * PRIOR_ALPHA) / (mass + PRIOR_MASS)
+    alpha = float(np.clip(alpha, 0.0, MAX_ALPHA))
+    mean = float(np.mean(level * shape.at(cal, recent) * coverage[recent])) if len(recent) else level
+    rel_var = (1.0 + alpha * mean) / effective
+    return Fit(level, shape, alpha, rel_var, len(idx) / per_day, effective)
+
+
+def _level(y: np.ndarray, coverage: np.ndarray, idx: np.ndarray, end: int, cal: Calendar,
+           shape: Rhythm) -> tuple[float, float, np.ndarray]:
+    """(level, mentions it rests on, the recent positions) for ``shape`` over the usable ``idx``.
+
+    An exponentially weighted ratio over the last ``LEVEL_DAYS`` (half-life
+    ``LEVEL_HALF_LIFE_DAYS``), each count capped near its expectation, plus ``LEVEL_PRIOR``
+    pseudo-counts at the long-run level. When a faster average runs above a slower one
+    (a rising trend) the level is carried forward along it, so a slow drift upwards is
+    followed rather than alerted; a falling trend is not extrapolated (that would only make
+    the detector jumpier).
+    """
+    per_day = cal.per_day
     e = shape.at(cal, idx) * coverage[idx]
     x = y[idx]
     long_level = _winsorised_ratio(x, e, np.ones(len(idx)))
     recent = idx >= end - LEVEL_DAYS * per_day
-    weights = 0.5 ** ((end - 1 - idx[recent]) / (LEVEL_HALF_LIFE_DAYS * per_day))
-    xr, er = x[recent], e[recent]
-    capped = np.minimum(xr, _cap(long_level * er))
-    level = (float(np.sum(weights * capped)) + LEVEL_PRIOR * long_level) / (float(np.sum(weights * er)) + LEVEL_PRIOR)
+    age = (end - 1 - idx[recent]) / per_day
+    xr, er = np.minimum(x[recent], _cap(long_level * e[recent])), e[recent]
+
+    def average(half_life: float) -> tuple[float, np.ndarray]:
+        w = 0.5 ** (age / half_life)
+        return (float(np.sum(w * xr)) + LEVEL_PRIOR * long_level) / (float(np.sum(w * er)) + LEVEL_PRIOR), w
+
+    level, weights = average(LEVEL_HALF_LIFE_DAYS)
+    fast, _ = average(LEVEL_HALF_LIFE_DAYS / 2)
+    slow, _ = average(LEVEL_HALF_LIFE_DAYS * 2)
+    if fast > level > slow:  # lags of the three averages: 0.7, 1.4 and 2.9 half-lives' worth
+        level = min(fast + TREND_GAIN * (fast - slow), level * MAX_TREND)
     level = max(level, 1e-6)
-    mu = np.maximum(level * er, MIN_EXPECTED)
-    resid = np.minimum(xr, _cap(mu)) - mu
-    n = len(mu)
-    raw = float(np.sum(resid**2) / np.sum(mu)) if n else PRIOR_DISPERSION
-    dispersion = (n * raw + PRIOR_BUCKETS * PRIOR_DISPERSION) / (n + PRIOR_BUCKETS)
-    dispersion = float(np.clip(dispersion, 1.0, MAX_DISPERSION))
     we = weights * er * level
     effective = float(np.sum(we)) ** 2 / max(float(np.sum(weights * we)), 1e-9) + LEVEL_PRIOR
-    return Fit(level, shape, dispersion, dispersion / effective, len(idx) / per_day, effective)
+    return level, effective, idx[recent]
 
 
 def _only(usable: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:

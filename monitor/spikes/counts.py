@@ -6,13 +6,22 @@ label), the distinct *people* behind the negative and behind the scored mentions
 author counts once per bucket, so one customer's thread of twenty complaints is one
 voice; a mention without an author counts as its own person), the mentions collected
 later than ``spikes.late_after``, and the earliest ``collected_at``.
+
+Counting a month of mentions every run is the detector's main cost, so :func:`window_counts`
+keeps, per process and database, the counts of buckets older than ``HOT_BUCKETS``: those
+are taken as final (a mention arriving that late is backfill, which detection does not
+learn from anyway) and only the recent buckets are counted again each run. The memo is
+dropped when a person's correction or a re-scoring with another model changes old labels,
+when the clock goes backwards, or when the bucket size or ``late_after`` changes.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import String, case, cast, func, literal
@@ -21,7 +30,9 @@ from sqlmodel import Session, col, select
 
 from monitor.spikes.coverage import Unit, UnitCounts
 from monitor.store import Correction, Mention, MentionBrand, Sentiment
-from monitor.store.sql import bucket_index, bucket_number, effective_label, seconds_between
+from monitor.store.sql import bucket_index, bucket_number, bucket_start, effective_label, seconds_between
+
+HOT_BUCKETS = 48
 
 
 class Row(NamedTuple):
@@ -102,3 +113,43 @@ def bucket_counts(engine: Engine, session: Session, start: datetime, end: dateti
         a, b, c, d = out.setdefault(r.brand_id, {}).get(r.bucket, (0, 0, 0, 0))
         out[r.brand_id][r.bucket] = (a + r.total, b + r.scored, c + r.negative, d + r.people)
     return out
+
+
+@dataclass
+class _Memo:
+    fingerprint: Any
+    frozen_until: int
+    last_current: int
+    rows: list[Row] = field(default_factory=list)
+
+
+_MEMOS: dict[tuple[str, int, float], _Memo] = {}
+_LOCK = threading.Lock()
+
+
+def _fingerprint(session: Session) -> Any:
+    """What, when it changes, makes old counts stale: the model versions present and the corrections."""
+    versions = sorted(session.execute(select(Sentiment.model_version).distinct()).scalars())
+    corrections = session.execute(select(func.count(), func.max(Correction.corrected_at))).one()
+    return versions, tuple(corrections)
+
+
+def window_counts(engine: Engine, session: Session, first: int, now: datetime, size: timedelta,
+                  late_after: timedelta) -> list[Row]:
+    """:func:`unit_counts` for buckets ``first`` up to ``now``, old buckets from the memo (see the module doc)."""
+    current = bucket_index(now, size)
+    key = (str(engine.url), int(size.total_seconds()), late_after.total_seconds())
+    hot = max(first, current - HOT_BUCKETS)
+    with _LOCK:
+        fingerprint = _fingerprint(session)
+        memo = _MEMOS.get(key)
+        if memo is None or memo.fingerprint != fingerprint or current < memo.last_current or memo.frozen_until < first:
+            memo = _Memo(fingerprint, first, current)
+        if memo.frozen_until < hot:
+            memo.rows += unit_counts(engine, session, bucket_start(memo.frozen_until, size), bucket_start(hot, size),
+                                     size, late_after)
+            memo.frozen_until = hot
+        memo.rows = [r for r in memo.rows if r.bucket >= first]
+        memo.last_current = current
+        _MEMOS[key] = memo
+        return memo.rows + unit_counts(engine, session, bucket_start(hot, size), now, size, late_after)

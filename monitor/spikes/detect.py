@@ -28,9 +28,9 @@ from sqlmodel import Session, col, select
 from monitor.config import Config
 from monitor.spikes.alerts import apply
 from monitor.spikes.baseline import Calendar, Rhythm, calendar, rhythm
-from monitor.spikes.counts import bucket_counts, by_brand, unit_counts
+from monitor.spikes.counts import bucket_counts, by_brand, window_counts
 from monitor.spikes.coverage import BrandView, Unit, UnitCounts, brand_view, unit_gaps
-from monitor.spikes.judgement import Judgement, judge
+from monitor.spikes.judgement import SCAN_BUCKETS, Judgement, judge
 from monitor.store import Alert, Brand, JobState, session_scope, utcnow
 from monitor.store.sql import bucket_index, bucket_start
 
@@ -53,7 +53,7 @@ class _Brand:
         self.units, self.gaps, self.cal, self.pooled = units, gaps, cal, pooled
         self.cfg = config.spikes
         self.warmup = math.ceil(self.cfg.warmup / self.cfg.bucket)
-        self.views: dict[tuple[Unit, ...], tuple[BrandView, Rhythm, np.ndarray]] = {}
+        self.views: dict[tuple[Unit, ...], tuple[BrandView, np.ndarray]] = {}
         n, size = len(cal.slot), self.cfg.bucket
         self.masked = np.zeros(n, dtype=bool)
         self.reset = -1
@@ -73,10 +73,12 @@ class _Brand:
         if key not in self.views:
             v = brand_view(self.units, self.gaps, t, warmup=self.warmup, people=self.cfg.people,
                            per_day=self.cal.per_day)
-            prior = rhythm(v.totals, v.usable, self.cal, self.pooled, scale=v.coverage,
-                           weekly=len(self.cal.slot) >= self.cfg.seasonal_min_days * self.cal.per_day)
-            self.views[key] = (v, prior, v.usable & ~self.masked)
-        return self.views[key]
+            self.views[key] = (v, v.usable & ~self.masked)
+        v, fit_usable = self.views[key]
+        before = fit_usable & (np.arange(len(fit_usable)) <= t - SCAN_BUCKETS)  # nothing the scan will judge
+        prior = rhythm(v.totals, before, self.cal, self.pooled, scale=v.coverage,
+                       weekly=len(self.cal.slot) >= self.cfg.seasonal_min_days * self.cal.per_day)
+        return v, prior, fit_usable
 
     def judge(self, t: int, start: datetime, fraction: float = 1.0) -> Judgement | None:
         v, prior, fit_usable = self.view(t)
@@ -102,7 +104,7 @@ def _pooled(units: dict[int, dict[Unit, UnitCounts]], cal: Calendar, seasonal_mi
     seen = np.flatnonzero(pooled_total > 0)
     usable = np.zeros(n, dtype=bool)
     if len(seen):
-        usable[seen[0]:] = True
+        usable[seen[0]:n - SCAN_BUCKETS] = True  # the buckets being judged do not shape the rhythm
     weekly = len(seen) > 0 and (n - seen[0]) >= seasonal_min_days * cal.per_day
     pooled = rhythm(pooled_total, usable, cal, Rhythm.flat(cal), weekly=weekly)
     factor = pooled.at(cal, np.arange(n))
@@ -133,8 +135,7 @@ def detect_spikes(engine: Engine, config: Config, *, now: datetime | None = None
     cal = calendar(first, n, size)
     changed: dict[int, Alert] = {}
     with session_scope(engine) as session:
-        units = by_brand(unit_counts(engine, session, bucket_start(first, size), now, size, cfg.late_after),
-                         first, n, size)
+        units = by_brand(window_counts(engine, session, first, now, size, cfg.late_after), first, n, size)
         if not units:
             return []
         pooled, gaps = _pooled(units, cal, cfg.seasonal_min_days)
@@ -146,9 +147,13 @@ def detect_spikes(engine: Engine, config: Config, *, now: datetime | None = None
                                                       col(Alert.window_end) > bucket_start(first, size))).all()
             b = _Brand(units[brand.id], gaps, cal, pooled, config, list(alerts), first)
             state = _state(session, brand.id)
+            has_open = any(a.is_open for a in alerts)
             for j in _judge_brand(b, state, current, first, now, size):
+                if not (j.fired or has_open):
+                    continue  # nothing to open, nothing to update or close
                 for alert in apply(session, config, brand, j, now):
                     changed[alert.id or 0] = alert
+                    has_open = alert.is_open
             state.updated_at = now
             session.add(state)
     return list(changed.values())

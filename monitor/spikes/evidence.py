@@ -63,25 +63,30 @@ class Scan:
 
 
 NO_SCAN = Scan(0.0, 0, 0.0, 0.0)
+DAY_ALPHA = 0.01
+"""Squared relative swing of a day's level that the recent level cannot know yet (10%)."""
 
 
-def scan(observed: np.ndarray, expected: np.ndarray, dispersion: float, rel_var: float) -> Scan:
+def scan(observed: np.ndarray, expected: np.ndarray, alpha: float, rel_var: float) -> Scan:
     """The accumulated evidence that the last buckets run above ``expected``.
 
     ``observed``/``expected`` cover the candidate window, oldest first (the newest bucket
-    last). For each start ``s`` the window ``[s, end]`` scores
-    ``(X ln(X/M) - (X - M)) / (dispersion + M * rel_var)``: the Poisson likelihood ratio for a
-    rise of ``X/M``, deflated by the overdispersion and by the uncertainty of the level
-    (which does not average out over a window). Returns the best window (the latest start
-    on ties), or ``NO_SCAN`` when no window runs above expectation.
+    last). For each start ``s`` the window ``[s, end]`` scores ``(X ln(X/M) - (X - M)) / phi``:
+    the Poisson likelihood ratio for a rise of ``X/M``, deflated by the window's variance
+    over mean ``phi = 1 + alpha * sum(mu^2)/M + (rel_var + DAY_ALPHA) * M`` (each bucket's own
+    overdispersion, plus the level's uncertainty and a day's unexplained swing, which do not
+    average out over a window). Returns the best window (the latest start on ties), or
+    ``NO_SCAN`` when no window runs above expectation.
     """
     if len(observed) == 0:
         return NO_SCAN
+    mu = np.maximum(np.asarray(expected, dtype=float)[::-1], 1e-9)
     x = np.cumsum(np.asarray(observed, dtype=float)[::-1])
-    m = np.cumsum(np.maximum(np.asarray(expected, dtype=float), 1e-9)[::-1])
+    m = np.cumsum(mu)
+    phi = 1.0 + alpha * np.cumsum(mu**2) / m + (rel_var + DAY_ALPHA) * m
     with np.errstate(divide="ignore", invalid="ignore"):
         llr = np.where(x > m, x * np.log(np.where(x > 0, x / m, 1.0)) - (x - m), 0.0)
-    stat = llr / (dispersion + m * rel_var)
+    stat = llr / phi
     best = int(np.argmax(stat))  # first maximum from the newest end: the latest start on ties
     if stat[best] <= 0:
         return NO_SCAN

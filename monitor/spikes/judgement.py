@@ -37,6 +37,7 @@ SHARE_P_FACTOR = 0.1
 """The share test has no relative-rise gate to filter chance, so it needs ten times the evidence."""
 SHARE_MIN_TOTAL_FACTOR = 2
 """The share is only judged on buckets with at least twice ``min_count`` scored people."""
+SHARE_PRIOR = 50.0
 ELEVATED_P = 0.05
 """A storm stays open while its buckets are this improbable and half the required rise above."""
 
@@ -117,23 +118,24 @@ def judge(cfg: SpikeConfig, view: BrandView, cal: Calendar, prior: Rhythm, t: in
         mu[-1] *= fraction
     obs = view.series[positions]
     observed, expected = int(obs[-1]), float(mu[-1])
-    dispersion = baseline.dispersion + expected * baseline.rel_var
+    dispersion = float(baseline.dispersion(expected))
     p_volume = upper_tail(observed, expected, dispersion)
     big_enough = observed >= cfg.min_count
     p_limit = cfg.p_value * (PARTIAL_P_FACTOR if partial else 1.0)
     spike = big_enough and p_volume < p_limit and observed >= expected * (1 + cfg.min_relative_rise)
-    found = NO_SCAN if partial else scan(obs, mu, baseline.dispersion, baseline.rel_var)
+    found = NO_SCAN if partial else scan(obs, mu, baseline.alpha, baseline.rel_var)
     above = observed > expected
     sustained = (found.statistic >= cfg.sustained_threshold and found.observed >= cfg.min_count
                  and found.ratio >= 1 + cfg.sustained_rise and above)
-    base_share, p_share, share_fired, share_up = _share(cfg, view, fit_usable, first, t, observed)
+    volume_up = p_volume < ELEVATED_P and observed > expected
+    base_share, p_share, share_fired, share_up = _share(cfg, view, cal, fit_usable, first, t, observed, volume_up)
     elevated = ((p_volume < ELEVATED_P and observed > expected * (1 + cfg.min_relative_rise / 2))
                 or (found.statistic >= cfg.sustained_threshold and above) or share_up)
     size = cfg.bucket
     bucket_start = [start - size * (t - int(p)) for p in positions]
     window = tuple(
         {"start": b.isoformat(), "end": (b + size).isoformat(), "observed": int(o), "mentions": int(view.negatives[p]),
-         "expected": round(float(m), 2), "p_value": upper_tail(o, m, baseline.dispersion + m * baseline.rel_var),
+         "expected": round(float(m), 2), "p_value": upper_tail(o, m, float(baseline.dispersion(m))),
          "total": int(view.totals[p])}
         for b, p, o, m in zip(bucket_start[:-1], positions[:-1], obs[:-1], mu[:-1], strict=True))
     method = f"{'own' if baseline.history_days >= 7 else 'shared'} rhythm, level from {baseline.effective:.0f}"
@@ -144,18 +146,25 @@ def judge(cfg: SpikeConfig, view: BrandView, cal: Calendar, prior: Rhythm, t: in
                      or share_fired), partial, method, baseline.history_days, window)
 
 
-def _share(cfg: SpikeConfig, view: BrandView, fit_usable: np.ndarray, end: int, t: int,
-           observed: int) -> tuple[float, float, bool, bool]:
-    """(baseline share, p-value, fired, elevated) of the negative share test for position ``t``."""
+def _share(cfg: SpikeConfig, view: BrandView, cal: Calendar, fit_usable: np.ndarray, end: int, t: int,
+           observed: int, volume_up: bool) -> tuple[float, float, bool, bool]:
+    """(baseline share, p-value, fired, elevated) of the negative share test for position ``t``.
+
+    The usual share is the one at this time of day, shrunk towards the overall share with
+    ``SHARE_PRIOR`` pseudo-mentions (a brand whose complaints peak at lunch is not a storm).
+    It fires only when the negative volume is up too (``volume_up``): a share that rises
+    because the other mentions went quiet is not a storm.
+    """
     hist = fit_usable[:end] & ~np.isnan(view.series[:end])
-    neg_sum, tot_sum = float(np.sum(view.series[:end][hist])), float(np.sum(view.totals[:end][hist]))
+    neg, tot = view.series[:end][hist], view.totals[:end][hist]
     total = int(view.totals[t])
-    if not tot_sum or not total:
+    if not tot.sum() or not total:
         return 0.0, 1.0, False, False
-    base = neg_sum / tot_sum
+    overall = float(neg.sum() / tot.sum())
+    same = cal.slot[:end][hist] == cal.slot[t]
+    base = (float(neg[same].sum()) + SHARE_PRIOR * overall) / (float(tot[same].sum()) + SHARE_PRIOR)
     p = share_tail(observed, total, base)
     rise = observed / total - base
     fired = (observed >= cfg.min_count and total >= SHARE_MIN_TOTAL_FACTOR * cfg.min_count
-             and p < cfg.p_value * SHARE_P_FACTOR and rise >= cfg.min_negative_share_rise)
+             and p < cfg.p_value * SHARE_P_FACTOR and rise >= cfg.min_negative_share_rise and volume_up)
     return base, p, fired, p < ELEVATED_P and rise >= cfg.min_negative_share_rise / 2
-
