@@ -89,7 +89,7 @@ class SpikeConfig(Strict):
     """Spike test: significance of one bucket's excess (judged every bucket: 1e-4 is about one chance hit a year)."""
     sustained_rise: float = Field(0.5, ge=0)
     """Sustained test: the window must run this fraction above expected (0.5 = one and a half times)."""
-    sustained_threshold: float = Field(11.0, gt=0)
+    sustained_threshold: float = Field(10.0, gt=0)
     """Sustained test: evidence needed (a log-likelihood ratio; higher = fewer, later alerts)."""
     min_negative_share_rise: float = Field(0.15, ge=0, le=1)
     people: bool = True

@@ -221,6 +221,20 @@ def run_suite(pool: TextPool, config: Config, seeds: Sequence[int], *, history_d
                        pool.recall(), pool.false_negative_rate())
 
 
+def suite_json(report: SuiteReport) -> dict[str, Any]:
+    """The suite's figures (per family and overall) and every storm and false alarm, JSON-ready."""
+    return {
+        "worlds": report.worlds, "brand_weeks": len(report.cases), "mentions": report.mentions,
+        "model": report.model, "model_recall": report.recall, "seconds": round(report.seconds, 1),
+        "families": report.rows(),
+        "storms": [{"brand": c.plan.name, "family": c.plan.family, "start": s.start.isoformat(),
+                    "end": s.end.isoformat(), "rise": s.rise, "negatives_per_hour": round(c.plan.mean_negative, 2),
+                    "delay_buckets": d} for c in report.cases for s, d in zip(c.plan.storms, c.delays, strict=True)],
+        "false_alarms": [{"brand": c.plan.name, "family": c.plan.family, "sent_at": a.sent_at.isoformat(),
+                          "summary": a.summary} for c in report.cases for a in c.false],
+    }
+
+
 def _fmt(value: float | None, spec: str = ".1f") -> str:
     return "-" if value is None else format(value, spec)
 

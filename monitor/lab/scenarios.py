@@ -31,8 +31,8 @@ young           collection started two days before a 3x storm (with a sparse bac
 new-brand       collection starts mid-week, after a sparse backfill of the week before (no alert)
 new-source      a second source starts mid-week adding 60-100% volume, with a sparse backfill (no alert)
 few-authors     one author posts 20 negatives in an hour; another day two authors post 19 (no alert)
-outage          the brand's source is down for 6 h: the mentions are lost, or (odd seeds) they
-                arrive late when it comes back (no alert)
+outage-lost     the brand's source is down for 6 h and the mentions written meanwhile are lost (no alert)
+outage-late     the brand's source is down for 6 h and its mentions arrive when it comes back (no alert)
 ==============  ===============================================================================
 """
 
@@ -47,7 +47,7 @@ import numpy as np
 from monitor.lab.scenario_texts import TextPool
 
 FAMILIES = ("quiet", "quiet", "rise2x-night", "rise2x-day", "rise3x-night", "rise3x-day", "spike6x", "drift",
-            "daily-peak", "young", "new-brand", "new-source", "few-authors", "outage")
+            "daily-peak", "young", "new-brand", "new-source", "few-authors", "outage-lost", "outage-late")
 STORM_FAMILIES = frozenset({"rise2x-night", "rise2x-day", "rise3x-night", "rise3x-day", "spike6x", "young"})
 VOLUME = (4.0, 16.0)
 EVAL_START = datetime(2026, 6, 1)  # a Monday, naive UTC
@@ -170,14 +170,17 @@ def _storm_rate(builder: _Builder, shape: np.ndarray, mean: float, storm: Storm,
     return extra
 
 
-def generate_world(seed: int, pool: TextPool, *, history_days: int = 14,
-                   families: tuple[str, ...] = FAMILIES) -> World:
-    """The world of ``seed``: one brand per entry of ``families`` (see the module docstring)."""
+def generate_world(seed: int, pool: TextPool, *, history_days: int = 14, families: tuple[str, ...] = FAMILIES,
+                   volume: tuple[float, float] = VOLUME) -> World:
+    """The world of ``seed``: one brand per entry of ``families`` (see the module docstring).
+
+    ``volume`` bounds each brand's mean gold negatives an hour (drawn log-uniformly).
+    """
     w = _Builder(seed, pool, history_days, families)
     rng = w.rng
     plans: list[BrandPlan] = []
     for b, family in enumerate(families):
-        mean = float(math.exp(rng.uniform(*np.log(VOLUME))))
+        mean = float(math.exp(rng.uniform(*np.log(volume))))
         plan = BrandPlan(f"{family}-{seed}-{b}", family, mean)
         plans.append(plan)
         shape = _curve(w.local_hour(), rng.uniform(-1, 1), rng.uniform(0.7, 1.3))
@@ -199,7 +202,7 @@ def generate_world(seed: int, pool: TextPool, *, history_days: int = 14,
         if storm is not None:
             plan.storms.append(storm)
             extra = _storm_rate(w, shape, mean, storm, ramp=family != "spike6x")
-        unit = w.unit(("forum", "forum")) if family == "outage" else 0
+        unit = w.unit((f"forum{b}", "forum")) if family.startswith("outage") else 0
         tag = f"b{b}-"
         neg = w.hourly(neg_rate, w.neg, b, tag)
         other = w.hourly(other_rate, w.other, b, tag, follow_ups=0.0)
@@ -248,10 +251,10 @@ def _place(w: _Builder, b: int, family: str, created: np.ndarray, texts: np.ndar
         w.add(b, created[keep], texts[keep], authors[keep], unit,
               np.where(live, created + rng.uniform(30, 360, size=len(created)), collected)[keep])
         return
-    if family == "outage":
+    if family.startswith("outage"):
         start = secs(w.at(int(rng.integers(1, 6)), rng.uniform(0, 24)))
         inside = (created >= start) & (created < start + 6 * HOUR)
-        if w.seed % 2:
+        if family == "outage-late":
             collected = np.where(inside, start + 6 * HOUR + rng.uniform(60, 600, size=len(created)),
                                  created + rng.uniform(30, 360, size=len(created)))
             w.add(b, created, texts, authors, unit, collected)

@@ -41,8 +41,8 @@ SLOT_PRIOR = 20.0
 WEEKDAY_PRIOR = 60.0
 HOUR_OF_WEEK_PRIOR = 20.0
 """Pseudo-counts (in expected mentions) pulling each time-of-day / weekday / hour-of-week factor to its prior."""
-OWN_WEEKLY_PRIOR = 5.0
-"""A brand's negatives follow its whole volume's weekly pattern unless they clearly differ (5x the pseudo-counts)."""
+DAY_NOISE = 2.25
+"""(day-to-day swing / brand-to-brand weekday difference)^2, about (15% / 10%)^2: days weighing as much as the prior."""
 LEVEL_PRIOR = 3.0
 """Pseudo-counts pulling the recent level towards the brand's long-run level."""
 LEVEL_DAYS = 7
@@ -108,14 +108,17 @@ class Rhythm:
 
 
 def rhythm(counts: np.ndarray, usable: np.ndarray, cal: Calendar, prior: Rhythm, *,
-           scale: np.ndarray | None = None, weekly: bool, weekly_prior: float = 1.0) -> Rhythm:
+           scale: np.ndarray | None = None, weekly: bool, day_noise: float = DAY_NOISE) -> Rhythm:
     """Time-of-day, weekday and hour-of-week factors of ``counts`` over the ``usable`` buckets, shrunk to ``prior``.
 
     ``scale`` (coverage) is the exposure of each bucket. Each bucket is compared with its
     own week's level (a centred seven-day ratio), so a trend is not mistaken for a weekday
     pattern; weekday and hour-of-week factors learn only from days with a whole week
-    around them, and ``weekly_prior`` multiplies their pseudo-counts. ``weekly`` False keeps the prior's weekday and hour-of-week factors. Returns
-    ``prior`` unchanged when nothing is usable.
+    around them. A weekday seen on few days is trusted little whatever its count: one
+    brand's quiet Thursday is more likely a quiet day than a pattern (``day_noise``: days
+    of data that weigh as much as the prior; 0 for the pool of all brands, whose days
+    average out). ``weekly`` False keeps the prior's weekday and hour-of-week factors.
+    Returns ``prior`` unchanged when nothing is usable.
     """
     ok = usable & ~np.isnan(counts)
     if not ok.any():
@@ -141,13 +144,23 @@ def rhythm(counts: np.ndarray, usable: np.ndarray, cal: Calendar, prior: Rhythm,
         if weekly:
             e_day = np.bincount(day, weights=full * level * f[slot] * h[hw], minlength=7)
             o_day = np.bincount(day, weights=full * x, minlength=7)
-            g = (o_day + WEEKDAY_PRIOR * weekly_prior * prior.weekday) / (e_day + WEEKDAY_PRIOR * weekly_prior)
+            g = (o_day + WEEKDAY_PRIOR * prior.weekday) / (e_day + WEEKDAY_PRIOR)
+            g = _trust(g, prior.weekday, np.bincount(day, weights=full, minlength=7) / cal.slots, day_noise)
             g /= _mean_factor(g, day)
             e_hw = _smooth(np.bincount(hw, weights=full * level * f[slot] * g[day], minlength=7 * cal.slots))
             o_hw = _smooth(np.bincount(hw, weights=full * x, minlength=7 * cal.slots))
-            h = (o_hw + HOUR_OF_WEEK_PRIOR * weekly_prior * prior.week) / (e_hw + HOUR_OF_WEEK_PRIOR * weekly_prior)
+            h = (o_hw + HOUR_OF_WEEK_PRIOR * prior.week) / (e_hw + HOUR_OF_WEEK_PRIOR)
+            h = _trust(h, prior.week, np.bincount(hw, weights=full, minlength=7 * cal.slots), day_noise)
             h /= _mean_factor(h, hw)
     return Rhythm(f, g, h)
+
+
+def _trust(estimate: np.ndarray, prior: np.ndarray, days: np.ndarray, day_noise: float) -> np.ndarray:
+    """``estimate`` pulled towards ``prior`` (geometrically) unless seen on many days."""
+    if day_noise <= 0:
+        return estimate
+    weight = days / (days + day_noise)
+    return prior * np.exp(weight * np.log(np.maximum(estimate, 1e-9) / np.maximum(prior, 1e-9)))
 
 
 def _smooth(cells: np.ndarray) -> np.ndarray:
@@ -202,13 +215,12 @@ def fit(y: np.ndarray, coverage: np.ndarray, usable: np.ndarray, end: int, cal: 
         return None
     span_days = (end - idx[0]) / per_day
     weekly = span_days >= seasonal_min_days
-    shape = rhythm(y, _only(usable, idx, len(y)), cal, prior, scale=coverage, weekly=weekly,
-                   weekly_prior=OWN_WEEKLY_PRIOR)
+    shape = rhythm(y, _only(usable, idx, len(y)), cal, prior, scale=coverage, weekly=weekly)
     level, effective, recent = _level(y, coverage, idx, end, cal, shape)
     cut = end - HOLDOUT_DAYS * per_day
     before = idx[idx < cut]
-    trial = (rhythm(y, _only(usable, before, len(y)), cal, prior, scale=coverage, weekly=weekly,
-                    weekly_prior=OWN_WEEKLY_PRIOR) if len(before) else prior)
+    trial = rhythm(y, _only(usable, before, len(y)), cal, prior, scale=coverage, weekly=weekly) if len(before) \
+        else prior
     mus, xs = [], []
     for day_start in range(cut, end, per_day):  # each held-out day predicted from the days before it
         seen = idx[idx < day_start]

@@ -106,7 +106,7 @@ def _pooled(units: dict[int, dict[Unit, UnitCounts]], cal: Calendar, seasonal_mi
     if len(seen):
         usable[seen[0]:n - SCAN_BUCKETS] = True  # the buckets being judged do not shape the rhythm
     weekly = len(seen) > 0 and (n - seen[0]) >= seasonal_min_days * cal.per_day
-    pooled = rhythm(pooled_total, usable, cal, Rhythm.flat(cal), weekly=weekly)
+    pooled = rhythm(pooled_total, usable, cal, Rhythm.flat(cal), weekly=weekly, day_noise=0)
     factor = pooled.at(cal, np.arange(n))
     gaps = {unit: unit_gaps(total, late, factor, int(start), cal.per_day)  # type: ignore[arg-type]
             for unit, (total, late, start) in per_unit.items()}
