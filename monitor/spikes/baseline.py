@@ -37,7 +37,8 @@ import numpy as np
 DAY = 86_400
 MIN_EXPECTED = 0.25
 """Floor for the expected count, so a bucket that is usually empty is not infinitely surprising."""
-SLOT_PRIOR = 20.0
+SLOT_PRIOR = 8.0
+SLOT_SMOOTHING = 0.25
 WEEKDAY_PRIOR = 60.0
 HOUR_OF_WEEK_PRIOR = 20.0
 """Pseudo-counts (in expected mentions) pulling each time-of-day / weekday / hour-of-week factor to its prior."""
@@ -137,8 +138,8 @@ def rhythm(counts: np.ndarray, usable: np.ndarray, cal: Calendar, prior: Rhythm,
         observed = np.convolve(np.bincount(dayno, weights=x), week, mode="same")
         expected = np.convolve(np.bincount(dayno, weights=unit), week, mode="same")
         level = (observed / np.maximum(expected, 1e-9))[dayno] * exposure
-        e_slot = _smooth(np.bincount(slot, weights=level * g[day] * h[hw], minlength=cal.slots))
-        o_slot = _smooth(np.bincount(slot, weights=x, minlength=cal.slots))
+        e_slot = _smooth(np.bincount(slot, weights=level * g[day] * h[hw], minlength=cal.slots), SLOT_SMOOTHING)
+        o_slot = _smooth(np.bincount(slot, weights=x, minlength=cal.slots), SLOT_SMOOTHING)
         f = (o_slot + SLOT_PRIOR * prior.slot) / (e_slot + SLOT_PRIOR)
         f /= _mean_factor(f, slot)
         if weekly:
@@ -163,11 +164,11 @@ def _trust(estimate: np.ndarray, prior: np.ndarray, days: np.ndarray, day_noise:
     return prior * np.exp(weight * np.log(np.maximum(estimate, 1e-9) / np.maximum(prior, 1e-9)))
 
 
-def _smooth(cells: np.ndarray) -> np.ndarray:
-    """Each cell averaged with its neighbours (1/4, 1/2, 1/4, wrapping round the day or week)."""
+def _smooth(cells: np.ndarray, neighbours: float = 0.5) -> np.ndarray:
+    """Each cell blended with its two neighbours (``neighbours`` of the weight, wrapping round the day or week)."""
     if len(cells) < 3:
         return cells
-    return 0.5 * cells + 0.25 * (np.roll(cells, 1) + np.roll(cells, -1))
+    return (1 - neighbours) * cells + neighbours / 2 * (np.roll(cells, 1) + np.roll(cells, -1))
 
 
 def _mean_factor(factor: np.ndarray, index: np.ndarray) -> float:
