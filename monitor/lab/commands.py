@@ -101,7 +101,7 @@ def backtest(ctx: object, file: Path | None, json_out: Path | None, suite: bool,
         pool = scored_pool(data_dir, app.scorer)
         report = run_suite(pool, app.config, range(seed, seed + worlds), history_days=history_days,
                            detector=found, console=console)
-        print_suite(report, console)
+        print_suite(report, Console(width=max(console.width, 140)))
         if json_out:
             json_out.write_text(json.dumps(suite_json(report), indent=2) + "\n", encoding="utf-8")
         return

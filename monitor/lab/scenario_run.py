@@ -3,9 +3,10 @@
 Each world's mentions go into a fresh SQLite file (WAL) as they are *collected*: the
 history before the evaluation week at once, then bucket by bucket, each with the model's
 cached score, and the detector runs at every bucket boundary with the clock as ``now``,
-as the scheduler would. An alert counts for a storm when it was sent during the storm (or
-its cool-down) or its window overlaps it; every other alert sent in the week is a false
-alarm. Per case family and overall the suite reports the detection rate, the delay (in
+as the scheduler would. An alert counts for a storm when it was sent after the storm
+began and before its end plus the cool-down (it *caught* the storm if sent before the
+storm's last bucket ended); every other alert sent in the week is a false alarm, even one
+that a storm later reopened (no new email goes out then). Per case family and overall the suite reports the detection rate, the delay (in
 buckets from the storm's true start to the alert), false alarms per brand-week and alerts
 per caught storm.
 """
@@ -29,7 +30,7 @@ from sqlalchemy import insert
 from sqlmodel import SQLModel
 
 from monitor.config import Config
-from monitor.errors import MonitorError
+from monitor.errors import UsageError
 from monitor.lab.scenario_texts import TextPool
 from monitor.lab.scenarios import BrandPlan, World
 from monitor.store import Alert, Brand, Mention, MentionBrand, Sentiment, make_engine, session_scope
@@ -38,7 +39,7 @@ Detector = Callable[..., list[Alert]]
 EPOCH = datetime(1970, 1, 1)
 
 
-class ScenarioError(MonitorError):
+class ScenarioError(UsageError):
     """A scenario option is wrong (e.g. ``--detector`` names nothing importable)."""
 
 
@@ -61,6 +62,8 @@ class Sent:
     window_start: datetime
     window_end: datetime
     summary: str
+    observed: float = 0.0
+    expected: float = 0.0
 
 
 def _when(seconds: np.ndarray) -> list[datetime]:
@@ -124,7 +127,7 @@ def replay(world: World, pool: TextPool, config: Config, detector: Detector, *,
                     a = session.get(Alert, alert_id)
                     if a is not None:
                         out.append(Sent(index[a.brand_id], at, a.window_start, a.window_end,
-                                        str(a.details.get("summary", ""))))
+                                        str(a.details.get("summary", "")), a.observed, a.expected))
                 return out
         finally:
             engine.dispose()
@@ -154,9 +157,7 @@ def score_world(world: World, sent: Sequence[Sent], config: Config) -> list[Case
         result = CaseResult(plan, alerts=mine)
         used: set[int] = set()
         for storm in plan.storms:
-            matched = [k for k, s in enumerate(mine)
-                       if storm.start <= s.sent_at <= storm.end + cooldown
-                       or (s.window_start < storm.end and s.window_end > storm.start)]
+            matched = [k for k, s in enumerate(mine) if storm.start <= s.sent_at <= storm.end + cooldown]
             used.update(matched)
             caught = [mine[k].sent_at for k in matched if mine[k].sent_at <= storm.end + size]
             result.delays.append((min(caught) - storm.start) / size if caught else None)
@@ -245,10 +246,11 @@ def print_suite(report: SuiteReport, console: Console) -> None:
                   f"{report.mentions:,} mentions, model {report.model} (recall on gold negatives "
                   f"{report.recall:.0%}, calls {report.false_negative_rate:.0%} of the others negative), "
                   f"{report.seconds:.0f}s")
-    table = Table(title="Per case family (delay in buckets from the storm's true start)")
-    for column in ("family", "brand-weeks", "storms", "caught", "within 2", "median delay", "max delay",
-                   "false alarms", "per 10 brand-weeks", "alerts per storm"):
-        table.add_column(column, justify="left" if column == "family" else "right")
+    table = Table(title="Per case family (delay: buckets from the storm's true start to the alert; "
+                        "FA: false alarms)")
+    for column in ("family", "brand-weeks", "storms", "caught", "≤2 buckets", "median delay", "max delay",
+                   "FA", "FA per 10 brand-weeks", "alerts per storm"):
+        table.add_column(column, justify="left" if column == "family" else "right", no_wrap=column == "family")
     for r in report.rows():
         storms = r["storms"]
         table.add_row(r["family"], str(r["brand_weeks"]), str(storms) if storms else "-",
@@ -263,4 +265,5 @@ def print_suite(report: SuiteReport, console: Console) -> None:
                               f"{storm.rise:g}x from {storm.start:%a %H:%M} for {storm.end - storm.start} "
                               f"(~{c.plan.mean_negative:.1f} negatives/h)")
         for s in c.false:
-            console.print(f"  false alarm: {c.plan.name} at {s.sent_at:%a %H:%M}: {s.summary}")
+            console.print(f"  false alarm: {c.plan.name} at {s.sent_at:%a %H:%M}: "
+                          f"{s.summary or f'{s.observed:.0f} vs {s.expected:.1f} expected'}")

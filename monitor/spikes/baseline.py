@@ -22,7 +22,8 @@ alert). The model is a multiplicative Poisson-style one,
   *out of sample* (a rhythm fitted without the last three days, and each day's level taken
   from the days before it, predict them: an in-sample estimate would be flattered by the
   fit, and a day's swing is not known in advance), shrunk towards ``PRIOR_ALPHA``,
-  floored at 0 (Poisson) and capped at ``MAX_ALPHA``; ``rel_var`` is the relative variance of
+  floored at 0 (Poisson) and capped at ``MAX_ALPHA``, plus ``RHYTHM_MISFIT`` for a brand in
+  its first week (its rhythm is mostly borrowed and may not fit); ``rel_var`` is the relative variance of
   the level itself, so an estimate made on few mentions asks for more evidence.
 """
 
@@ -57,6 +58,8 @@ PRIOR_ALPHA = 0.05
 PRIOR_MASS = 500.0
 """How much evidence (sum of squared expectations) weighs as much as the prior."""
 MAX_ALPHA = 0.5
+RHYTHM_MISFIT = 0.04
+"""Extra squared relative error (20%) of a rhythm borrowed from other brands, fading over a brand's first week."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,7 @@ def fit(y: np.ndarray, coverage: np.ndarray, usable: np.ndarray, end: int, cal: 
     mass = float(np.sum(mu**2))
     raw = float(np.sum((x - mu) ** 2 - mu)) / mass if mass else PRIOR_ALPHA
     alpha = (mass * raw + PRIOR_MASS * PRIOR_ALPHA) / (mass + PRIOR_MASS)
+    alpha += RHYTHM_MISFIT * max(0.0, 1.0 - span_days / 7)  # a borrowed rhythm may not fit this brand yet
     alpha = float(np.clip(alpha, 0.0, MAX_ALPHA))
     mean = float(np.mean(level * shape.at(cal, recent) * coverage[recent])) if len(recent) else level
     rel_var = (1.0 + alpha * mean) / effective

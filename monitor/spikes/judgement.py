@@ -38,6 +38,8 @@ SHARE_P_FACTOR = 0.1
 SHARE_MIN_TOTAL_FACTOR = 2
 """The share is only judged on buckets with at least twice ``min_count`` scored people."""
 SHARE_PRIOR = 50.0
+SHARE_PRIOR_BUCKETS = 24.0
+"""Buckets' worth of binomial (dispersion 1) behaviour assumed before the share's own spread is measured."""
 ELEVATED_P = 0.05
 """A storm stays open while its buckets are this improbable and half the required rise above."""
 
@@ -152,6 +154,8 @@ def _share(cfg: SpikeConfig, view: BrandView, cal: Calendar, fit_usable: np.ndar
 
     The usual share is the one at this time of day, shrunk towards the overall share with
     ``SHARE_PRIOR`` pseudo-mentions (a brand whose complaints peak at lunch is not a storm).
+    The binomial tail is taken on counts divided by the share's measured overdispersion (an
+    hour's share swings more than coin flips would), floored at 1.
     It fires only when the negative volume is up too (``volume_up``): a share that rises
     because the other mentions went quiet is not a storm.
     """
@@ -161,9 +165,16 @@ def _share(cfg: SpikeConfig, view: BrandView, cal: Calendar, fit_usable: np.ndar
     if not tot.sum() or not total:
         return 0.0, 1.0, False, False
     overall = float(neg.sum() / tot.sum())
-    same = cal.slot[:end][hist] == cal.slot[t]
-    base = (float(neg[same].sum()) + SHARE_PRIOR * overall) / (float(tot[same].sum()) + SHARE_PRIOR)
-    p = share_tail(observed, total, base)
+    slots = cal.slot[:end][hist]
+    by_slot = ((np.bincount(slots, weights=neg, minlength=cal.slots) + SHARE_PRIOR * overall)
+               / (np.bincount(slots, weights=tot, minlength=cal.slots) + SHARE_PRIOR))
+    base = float(by_slot[cal.slot[t]])
+    recent = slice(-7 * cal.per_day, None)
+    expect, n = by_slot[slots][recent], tot[recent]
+    var = n * expect * (1 - expect)
+    pearson = float(np.sum((neg[recent] - n * expect) ** 2) / max(float(np.sum(var)), 1e-9)) if var.sum() else 1.0
+    spread = max(1.0, (len(n) * pearson + SHARE_PRIOR_BUCKETS) / (len(n) + SHARE_PRIOR_BUCKETS))
+    p = share_tail(round(observed / spread), round(total / spread), base)  # quasi-binomial: shares vary by hour
     rise = observed / total - base
     fired = (observed >= cfg.min_count and total >= SHARE_MIN_TOTAL_FACTOR * cfg.min_count
              and p < cfg.p_value * SHARE_P_FACTOR and rise >= cfg.min_negative_share_rise and volume_up)
