@@ -18,7 +18,16 @@ from sqlmodel import select
 from monitor.config import Config
 from monitor.spikes.detect import detect_spikes
 from monitor.store import Alert, JobState, session_scope
-from tests.fixtures_alerts import T0, add_brand, add_mention, bulk_history, daily_weekly_rate, make_config, make_db, plant
+from tests.fixtures_alerts import (
+    T0,
+    add_brand,
+    add_mention,
+    bulk_history,
+    daily_weekly_rate,
+    make_config,
+    make_db,
+    plant,
+)
 
 DAY21 = T0 + timedelta(days=21)  # Monday of week four
 HOUR = timedelta(hours=1)
