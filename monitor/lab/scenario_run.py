@@ -6,9 +6,9 @@ cached score, and the detector runs at every bucket boundary with the clock as `
 as the scheduler would. An alert counts for a storm when it was sent after the storm
 began and before its end plus the cool-down (it *caught* the storm if sent before the
 storm's last bucket ended); every other alert sent in the week is a false alarm, even one
-that a storm later reopened (no new email goes out then). Per case family and overall the suite reports the detection rate, the delay (in
-buckets from the storm's true start to the alert), false alarms per brand-week and alerts
-per caught storm.
+that a storm later reopened (no new email goes out then). Per case family and overall
+the suite reports the detection rate, the delay (in buckets from the storm's true start
+to the alert), false alarms per brand-week and alerts per caught storm.
 """
 
 from __future__ import annotations
