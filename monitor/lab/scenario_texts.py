@@ -9,7 +9,8 @@ counts what the model says, so the model's misses and false alarms are in the lo
 
 The model's scores of the pool are cached in ``<cache>/scenario-scores/<hash>.json``,
 keyed by the scorer's ``version`` and the texts, so a re-run (or a new model) costs one
-scoring pass at most.
+scoring pass at most. :func:`write_week_file` turns the pool into a week of mentions for
+timing ``monitor backtest``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +131,29 @@ def scored_pool(data_dir: Path, scorer: Any, *, per_label: int | None = None, se
         tmp.replace(path)
     gold = np.array([GOLD.index(label) for _, label in rows])
     return TextPool(texts, gold, np.array(labels, dtype=object), np.array(p_neg), version)
+
+
+WEEK_BRANDS = ("Apple", "Google", "iPad", "iPhone", "Android", "SXSW")
+
+
+def write_week_file(path: str | Path, pool: TextPool, *, mentions: int = 15_000, seed: int = 0) -> int:
+    """A week of unlabelled mentions of ``WEEK_BRANDS`` for timing ``monitor backtest`` (JSONL); returns the count.
+
+    Each mention is a real tweet from the pool that names one of the brands, written at a
+    time drawn from the daily rhythm, by one of a few thousand authors. Replay it with a
+    config listing the six brands as keywords (the model scores every row).
+    """
+    from monitor.lab.scenarios import EVAL_START, HOUR, daily_curve
+
+    rng = np.random.default_rng(seed)
+    texts = [t for t in pool.texts if any(b.lower() in t.lower() for b in WEEK_BRANDS)]
+    hours = 7 * 24
+    weights = daily_curve(np.arange(hours) % 24, 0.0, 1.0)
+    hour = rng.choice(hours, size=mentions, p=weights / weights.sum())
+    seconds = np.sort(hour * HOUR + rng.uniform(0, HOUR, size=mentions))
+    rows = [{"id": f"w{i}", "platform": "x", "text": texts[int(rng.integers(len(texts)))],
+             "created_at": (EVAL_START + timedelta(seconds=float(s))).isoformat() + "Z",
+             "author": f"user{int(rng.integers(4000))}", "url": f"https://x.example/{i}"}
+            for i, s in enumerate(seconds)]
+    Path(path).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return len(rows)

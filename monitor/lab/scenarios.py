@@ -95,7 +95,8 @@ class World:
         return len(self.created)
 
 
-def _curve(hour: np.ndarray, phase: float, evening: float) -> np.ndarray:
+def daily_curve(hour: np.ndarray, phase: float, evening: float) -> np.ndarray:
+    """Relative volume by local hour: quiet nights, a morning bump, an evening peak (``evening`` scales it)."""
     h = (hour - phase) % 24
     return 0.35 + evening * 1.3 * np.exp(-((h - 18) ** 2) / 8) + 0.5 * np.exp(-((h - 10) ** 2) / 6)
 
@@ -183,7 +184,7 @@ def generate_world(seed: int, pool: TextPool, *, history_days: int = 14, familie
         mean = float(math.exp(rng.uniform(*np.log(volume))))
         plan = BrandPlan(f"{family}-{seed}-{b}", family, mean)
         plans.append(plan)
-        shape = _curve(w.local_hour(), rng.uniform(-1, 1), rng.uniform(0.7, 1.3))
+        shape = daily_curve(w.local_hour(), rng.uniform(-1, 1), rng.uniform(0.7, 1.3))
         weekday = ((np.arange(w.hours) + w.offset) // 24 + w.t0.weekday()) % 7
         shape = shape * np.where(weekday >= 5, 0.7, 1.0)
         shape /= shape.mean()
@@ -281,5 +282,6 @@ def _place(w: _Builder, b: int, family: str, created: np.ndarray, texts: np.ndar
         collected = np.where(live, c + rng.uniform(30, 360, size=len(c)), start + rng.uniform(0, 600, size=len(c)))
         keep = back | live
         w.add(b, c[keep], t[keep], a[keep], w.unit(("reddit", "reddit")), collected[keep])
+
 
 
