@@ -90,17 +90,16 @@ def _pooled(units: dict[int, dict[Unit, UnitCounts]], cal: Calendar, seasonal_mi
             ) -> tuple[Rhythm, dict[Unit, np.ndarray]]:
     """All brands' rhythm (from all their mentions) and each unit's uncovered buckets."""
     n = len(cal.slot)
-    per_unit: dict[Unit, list[np.ndarray]] = {}
+    totals: dict[Unit, np.ndarray] = {}
+    late: dict[Unit, np.ndarray] = {}
+    start: dict[Unit, int] = {}
     for brand_units in units.values():
         for unit, c in brand_units.items():
-            acc = per_unit.setdefault(unit, [np.zeros(n), np.zeros(n), n])  # type: ignore[list-item]
-            acc[0] = acc[0] + c.total
-            acc[1] = acc[1] + c.late
-            if c.first_collected is not None:
-                acc[2] = min(acc[2], c.first_collected)
-            else:
-                acc[2] = 0
-    pooled_total = sum((acc[0] for acc in per_unit.values()), np.zeros(n))
+            totals[unit] = totals.get(unit, np.zeros(n)) + c.total
+            late[unit] = late.get(unit, np.zeros(n)) + c.late
+            first = c.first_collected if c.first_collected is not None else 0
+            start[unit] = min(start.get(unit, n), first)
+    pooled_total = sum(totals.values(), np.zeros(n))
     seen = np.flatnonzero(pooled_total > 0)
     usable = np.zeros(n, dtype=bool)
     if len(seen):
@@ -108,9 +107,7 @@ def _pooled(units: dict[int, dict[Unit, UnitCounts]], cal: Calendar, seasonal_mi
     weekly = len(seen) > 0 and (n - seen[0]) >= seasonal_min_days * cal.per_day
     pooled = rhythm(pooled_total, usable, cal, Rhythm.flat(cal), weekly=weekly, day_noise=0)
     factor = pooled.at(cal, np.arange(n))
-    gaps = {unit: unit_gaps(total, late, factor, int(start), cal.per_day)  # type: ignore[arg-type]
-            for unit, (total, late, start) in per_unit.items()}
-    return pooled, gaps
+    return pooled, {unit: unit_gaps(totals[unit], late[unit], factor, start[unit], cal.per_day) for unit in totals}
 
 
 def _state(session: Session, brand_id: int) -> JobState:
