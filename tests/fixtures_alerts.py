@@ -70,7 +70,7 @@ def add_mention(
         label = "negative" if p_negative >= 0.5 else ("positive" if p_pos > 0.4 else "neutral")
     with session_scope(engine) as s:
         m = Mention(platform=platform, native_id=native_id or f"n{next(_ids)}", source="test", text=text,
-                    created_at=created_at, collected_at=fields.pop("collected_at", created_at),
+                    created_at=created_at, collected_at=fields.pop("collected_at", None) or created_at,
                     url=fields.pop("url", "https://x.test/p"), **fields)
         s.add(m)
         s.flush()

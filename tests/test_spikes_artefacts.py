@@ -159,3 +159,36 @@ def test_a_bucket_size_that_does_not_divide_a_day_still_works(engine: Engine, si
     plant(engine, brand, storm, per_bucket, text="acme data breach", spread=size * 0.9)
     [alert] = {a.id: a for a in run(engine, cfg, storm, storm + 3 * size, step=size)}.values()
     assert alert.window_start == storm and alert.details["bucket_seconds"] == int(size.total_seconds())
+
+
+def test_people_late_mentions_and_first_collection_count_the_same_on_postgresql(engine: Engine, pg_url: str) -> None:
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    from monitor.spikes.counts import unit_counts
+    from monitor.store import make_engine
+
+    pg = make_engine(pg_url)
+    with pg.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    SQLModel.metadata.create_all(pg)
+    start = DAY21 + 9 * HOUR
+    try:
+        results = []
+        for db in (engine, pg):
+            brand = add_brand(db)
+            for i in range(12):  # one loud author, two quiet ones, one without a name; two collected a day late
+                add_mention(db, brand, "acme broke", created_at=start + timedelta(minutes=4 * i),
+                            author=("loud" if i < 8 else f"quiet{i % 2}") if i != 11 else "",
+                            collected_at=start + timedelta(days=1) if i in (3, 4) else None,
+                            platform="reddit" if i == 0 else "x")
+            add_mention(db, brand, "acme fine", created_at=start + HOUR, p_negative=0.1, author="loud")
+            with session_scope(db) as s:
+                rows = unit_counts(db, s, start - HOUR, start + 3 * HOUR, HOUR, timedelta(hours=6))
+            results.append(sorted((r.unit, r.bucket, r.total, r.scored, r.negative, r.people, r.scored_people, r.late,
+                                   r.first_collected) for r in rows))
+        assert results[0] == results[1]
+        x_hour = [r for r in results[0] if r[0] == ("test", "x") and r[2] == 11][0]
+        assert x_hour[4:8] == (11, 4, 4, 2)  # 11 negatives from loud, quiet0, quiet1 and one nameless; 2 late
+    finally:
+        pg.dispose()
