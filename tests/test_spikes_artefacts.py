@@ -188,7 +188,7 @@ def test_people_late_mentions_and_first_collection_count_the_same_on_postgresql(
             results.append(sorted((r.unit, r.bucket, r.total, r.scored, r.negative, r.people, r.scored_people, r.late,
                                    r.first_collected) for r in rows))
         assert results[0] == results[1]
-        x_hour = [r for r in results[0] if r[0] == ("test", "x") and r[2] == 11][0]
+        [x_hour] = [r for r in results[0] if r[0] == ("test", "x") and r[2] == 11]
         assert x_hour[4:8] == (11, 4, 4, 2)  # 11 negatives from loud, quiet0, quiet1 and one nameless; 2 late
     finally:
         pg.dispose()
