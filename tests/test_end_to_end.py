@@ -21,7 +21,7 @@ import pytest
 import responses
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from collectors.base import Mention
@@ -135,7 +135,10 @@ def test_surge_to_email_to_dashboard(tmp_path: Path, smtp: tuple[int, Inbox], mo
     upgrade(app.config.database.url)
     # The surge lands in the last complete hour bucket, whatever minute the test runs at.
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    ingest_mentions(app.engine, "file", _quiet_history(now), app.config.brands)
+    # A quiet week that X delivered as it happened (collected as written): a covered, warmed-up source.
+    ingest_mentions(app.engine, "x", _quiet_history(now), app.config.brands)
+    with app.engine.begin() as conn:
+        conn.execute(update(MentionRow).values(collected_at=MentionRow.created_at))
     assert jobs.score(app) == len(_quiet_history(now))
     jobs.detect(app)  # the quiet week: a baseline, no alert
     with Session(app.engine) as s:

@@ -11,15 +11,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from monitor.config import Config
 from monitor.jobs import run_detection
-from monitor.spikes.baseline import expect, upper_tail
 from monitor.spikes.detect import bucket_counts, bucket_index, detect_spikes
+from monitor.spikes.evidence import upper_tail
 from monitor.store import Alert, Mention, MentionBrand, session_scope
 from tests.fixtures_alerts import (
     T0,
@@ -186,13 +185,7 @@ def test_unscored_bucket_waits_for_the_scorer(engine: Engine, cfg: Config) -> No
     assert len(detect_spikes(engine, cfg, now=after + timedelta(hours=1))) == 1
 
 
-def test_baseline_falls_back_before_enough_history() -> None:
-    rng = np.random.default_rng(1)
-    series = rng.poisson(4.0, size=24 * 5).astype(float)
-    young = expect(series, 30, per_day=24, seasonal_min_days=14, baseline_days=28)
-    assert young is not None and young.method == "trailing-median" and 2 <= young.expected <= 6
-    assert expect(series, 70, per_day=24, seasonal_min_days=14, baseline_days=28).method == "hour-of-day"
-    assert expect(series, 10, per_day=24, seasonal_min_days=14, baseline_days=28) is None
+def test_negative_binomial_tail_asks_more_of_a_noisy_baseline() -> None:
     assert upper_tail(30, 4.0, 1.0) < 1e-9 < upper_tail(30, 4.0, 6.0) < 0.01
 
 

@@ -123,16 +123,38 @@ class EscalationConfig(Strict):
 
 
 class SpikeConfig(Strict):
+    """Storm detection (see monitor/spikes/): a sudden one-bucket spike or a sustained rise."""
+
     bucket: Duration = timedelta(hours=1)
     min_count: int = Field(8, ge=1)
+    """A storm needs at least this many negatives (people) in its bucket or window."""
     min_relative_rise: float = Field(1.0, ge=0)
-    """Observed must exceed expected by this fraction (1.0 = double)."""
-    p_value: float = Field(0.001, gt=0, lt=1)
+    """Spike test: one bucket must exceed expected by this fraction (1.0 = double)."""
+    p_value: float = Field(0.0001, gt=0, lt=1)
+    """Spike test: significance of one bucket's excess (judged every bucket: 1e-4 is about one chance hit a year)."""
+    sustained_rise: float = Field(0.5, ge=0)
+    """Sustained test: the window must run this fraction above expected (0.5 = one and a half times)."""
+    sustained_threshold: float = Field(10.0, gt=0)
+    """Sustained test: evidence needed (a log-likelihood ratio; higher = fewer, later alerts)."""
     min_negative_share_rise: float = Field(0.15, ge=0, le=1)
+    people: bool = True
+    """Count the distinct authors of negative mentions per bucket (one person's thread is one voice)."""
+    warmup: Duration = timedelta(hours=24)
+    """A brand or source pages nobody until it has been collected this long."""
+    late_after: Duration = timedelta(hours=6)
+    """Mentions collected this long after they were written are backfill: not judged, not learnt from."""
     baseline_days: int = Field(28, ge=1)
-    seasonal_min_days: int = Field(14, ge=1)
+    seasonal_min_days: int = Field(7, ge=1)
+    """Days of data before weekday factors are estimated (the time of day is used from day one)."""
     cooldown: Duration = timedelta(hours=6)
     interval: Duration = timedelta(minutes=5)
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, v: timedelta) -> timedelta:
+        if v < timedelta(minutes=1) or v > timedelta(days=7):
+            raise ValueError("must be between 1m and 7d (e.g. 1h)")
+        return v
 
 
 class SmtpConfig(Strict):

@@ -227,6 +227,7 @@ def bench_alert_latency(tmp: Path, days: int = 21) -> list[Row]:
     history = [r for r in plan.rows if r["created_at"] < storm_from]
     storm = [r for r in plan.rows if r["created_at"] >= storm_from]
     ingest_mentions(app.engine, "bench", [row_to_mention(r) for r in history], app.config.brands)
+    demodata.collected_as_written(app.engine)
     planted = {r["id"]: r["label"] for r in history}
     with session_scope(app.engine) as session:  # history is pre-scored from its planted mood: only the storm is timed
         for mid, native_id in session.execute(select(Mention.id, Mention.native_id)).all():

@@ -76,6 +76,7 @@ def prepare(workspace: Path, console: Console | None = None, *, days: int = 28, 
         console.print(f"demo: generated {len(plan.rows):,} mentions over {days} days; a storm hits "
                       f"{plan.storm_brand} from {plan.storm_start:%Y-%m-%d %H:%M} UTC")
         report = jobs.collect(app, "file", force=True)
+        demodata.collected_as_written(app.engine)
         console.print(f"demo: stored {report.result.stored:,} mentions")
     console.print("demo: scoring with the default model ...")
     scored = jobs.score(app, progress=True)

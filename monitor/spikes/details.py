@@ -1,13 +1,20 @@
-"""What drove a spike: the loudest negative mentions in its window and the terms that rose most."""
+"""What drove a spike, and why it fired in plain words.
+
+The loudest negative mentions in its window, the terms that rose most, how many negative
+mentions and people the window holds, and a one-sentence ``summary`` for the alert page
+and email ("62 negative mentions in the last 3 hours from 48 people; usually about 15").
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from monitor.config import Config
+from monitor.spikes.counts import person_key
 from monitor.spikes.phrases import doc_terms, prefer_phrases
 from monitor.store import Alert, Brand, Correction, Mention, MentionBrand, Sentiment
 from monitor.store.sql import effective_label
@@ -91,3 +98,45 @@ def details_for(session: Session, config: Config, brand: Brand, alert: Alert) ->
         "rising_terms": rising_terms(session, brand.id, alert.window_start, alert.window_end,
                                      baseline=timedelta(days=7), ignore=ignore),
     }
+
+
+def window_counts(session: Session, brand_id: int, start: datetime, end: datetime) -> tuple[int, int]:
+    """(negative mentions, distinct people behind them) for the brand in ``[start, end)``."""
+    query = _negative(brand_id, start, end).with_only_columns(func.count(), func.count(func.distinct(person_key())))
+    mentions, people = session.execute(query).one()
+    return int(mentions or 0), int(people or 0)
+
+
+def duration_words(span: timedelta) -> str:
+    """``span`` as "hour", "3 hours", "45 minutes", "2 days"."""
+    minutes = round(span.total_seconds() / 60)
+    if minutes < 60:
+        return "minute" if minutes == 1 else f"{minutes} minutes"
+    hours = minutes / 60
+    if hours < 48 or hours % 24:
+        n = round(hours) if abs(hours - round(hours)) < 0.05 else round(hours, 1)
+        return "hour" if n == 1 else f"{n:g} hours"
+    return f"{round(hours / 24)} days"
+
+
+def _about(expected: float) -> str:
+    return "fewer than one" if expected < 1 else f"about {round(expected):,}"
+
+
+def summary(kind: str, *, mentions: int, people: int, expected: float, start: datetime, end: datetime,
+            ongoing: bool, share: tuple[float, float, int] = (0.0, 0.0, 0)) -> str:
+    """One sentence saying why the alert fired, in plain words.
+
+    For a volume alert: "62 negative mentions in the last 3 hours from 48 people; usually
+    about 15" (``expected`` is what the baseline expected over the same window); for a share
+    alert: "45% of 40 people's mentions were negative in the last hour; usually 20%". A
+    window that is not ``ongoing`` is named by its start ("in the 3 hours from Mon 14:00 UTC").
+    """
+    span = duration_words(end - start)
+    when = f"in the last {span}" if ongoing else f"in the {span} from {start:%a %H:%M} UTC"
+    if kind == "negative_share":
+        observed, usual, total = share
+        return f"{observed:.0%} of {total:,} people's mentions were negative {when}; usually {usual:.0%}"
+    who = "1 person" if people == 1 else f"{people:,} people"
+    noun = "negative mention" if mentions == 1 else "negative mentions"
+    return f"{mentions:,} {noun} {when} from {who}; usually {_about(expected)}"
