@@ -1,10 +1,11 @@
 """The one small interface every source implements, and the one declaration that registers it.
 
 A collector turns a platform's API into :class:`Mention` objects. It never touches the
-database: it yields :class:`Page` objects, each a list of mentions plus the cursor state
-that is true once those mentions are stored. The ingest pipeline stores a page and its
-cursor in one transaction, so a crash between the two can neither lose nor duplicate a
-mention.
+database: it yields :class:`Page` objects, each a list of mentions, the items it had to
+reject (:class:`~collectors.edge.Rejected`, each naming its field), and the cursor state that
+is true once both are stored. The ingest pipeline stores a page, its rejects (in the
+dead-letter table) and its cursor in one transaction, so a crash between them can neither
+lose nor duplicate an item, and the cursor never moves past an item that is not kept.
 
 A collector module declares everything about its source once, on the class: ``name``, its
 ``Options`` model (the ``sources.<name>`` section of config.yaml) and its ``secrets``
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import copy
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,9 +27,11 @@ from typing import Any, ClassVar
 
 from pydantic import field_validator
 
+from collectors.edge import Invalid, Rejected, accept
 from monitor.config.secrets import secret
 from monitor.config.types import Duration, Strict
 from monitor.errors import MonitorError
+from monitor.text import normalise_text
 
 
 class CollectorError(MonitorError):
@@ -120,6 +124,10 @@ class Mention:
             raise ValueError("mention.native_id is empty")
         if self.created_at.tzinfo is None:
             object.__setattr__(self, "created_at", self.created_at.replace(tzinfo=UTC))
+        object.__setattr__(self, "text", normalise_text(self.text or ""))
+        object.__setattr__(self, "author", normalise_text(self.author or ""))
+        if self.title is not None:
+            object.__setattr__(self, "title", normalise_text(self.title) or None)
 
     @property
     def full_text(self) -> str:
@@ -129,10 +137,16 @@ class Mention:
 
 @dataclass(frozen=True)
 class Page:
-    """Mentions to store together with the cursor state that holds once they are stored."""
+    """Mentions and rejected items to store together with the cursor state that holds once both are stored."""
 
     mentions: list[Mention]
     cursor: dict[str, Any]
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def split(items: list[Mention | Rejected]) -> tuple[list[Mention], list[Rejected]]:
+    """A parser's results as ``(mentions, rejected)``, order kept."""
+    return ([i for i in items if isinstance(i, Mention)], [i for i in items if isinstance(i, Rejected)])
 
 
 class SourceOptions(Strict):
@@ -206,8 +220,28 @@ class Collector(abc.ABC):
         Each page's ``cursor`` must be safe to persist as soon as that page is stored:
         resuming from it after a crash or a rate limit neither skips nor repeats items.
         Raises :class:`NotConfigured`, :class:`RateLimited`, :class:`RetriableError` or
-        :class:`FatalSourceError`; a single malformed item is logged and skipped.
+        :class:`FatalSourceError`; a single malformed item goes in the page's ``rejected``.
         """
+
+    def item(self, payload: Any) -> Mention:
+        """One item as the platform delivered it (decoded JSON) as a mention, through the source's
+        edge model; raises ``pydantic.ValidationError`` or :class:`~collectors.edge.Invalid` naming the field."""
+        raise Invalid(None, f"{self.name} has no item parser")
+
+    def accept(self, payload: Any, position: str) -> Mention | Rejected:
+        """:meth:`item`, or the :class:`~collectors.edge.Rejected` that keeps ``payload`` and says why."""
+        return accept(lambda: self.item(payload), position, payload)
+
+    def reparse(self, payload: bytes, position: str) -> Mention | Rejected:
+        """A dead letter's ``payload`` parsed again, as :meth:`fetch` would (``monitor rejected retry``).
+
+        The default reads the JSON an API source's rejects hold; the file source overrides it.
+        """
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError) as err:
+            return Rejected(position, payload, f"payload: not JSON ({err})", "payload")
+        return self.accept(data, position)
 
 
 class StreamCollector(Collector):
@@ -227,8 +261,10 @@ class StreamCollector(Collector):
         """The keys of the streams this run reads, in order."""
 
     @abc.abstractmethod
-    def read_stream(self, key: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
-        """Yield ``(mentions, new state)`` per page of stream ``key``, starting from ``state``."""
+    def read_stream(
+        self, key: str, state: dict[str, Any]
+    ) -> Iterator[tuple[list[Mention | Rejected], dict[str, Any]]]:
+        """Yield ``(mentions and rejected items, new state)`` per page of stream ``key``, starting from ``state``."""
 
     def stream_states(self, cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Each stream's stored state (``{}`` for a new stream), in :meth:`streams` order."""
@@ -237,11 +273,12 @@ class StreamCollector(Collector):
 
     def pages(self, states: dict[str, dict[str, Any]], key: str, yielded: set[str]) -> Iterator[Page]:
         """Read stream ``key`` page by page, updating ``states`` and ``yielded`` as pages go out."""
-        for mentions, state in self.read_stream(key, states[key]):
+        for items, state in self.read_stream(key, states[key]):
             states[key] = state
+            mentions, rejected = split(items)
             fresh = [m for m in mentions if m.native_id not in yielded]
             yielded.update(m.native_id for m in fresh)
-            yield Page(mentions=fresh, cursor={self.cursor_key: copy.deepcopy(states)})
+            yield Page(mentions=fresh, cursor={self.cursor_key: copy.deepcopy(states)}, rejected=rejected)
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
         """Yield every stream's pages in turn (see :meth:`Collector.fetch` for the contract)."""

@@ -18,128 +18,128 @@ in_reply_to      id of the post this replies to
 label            optional: negative/neutral/positive, used by ``monitor backtest``
 ===============  ==========================================================
 
-The cursor records, per file, how many rows were already taken, so a file that grows is
-read on from where it stopped and a file read twice adds nothing.
+Each value goes through the edge rules (:mod:`collectors.fields`). A row that breaks one, or is
+not UTF-8, JSON or CSV, is rejected with its line number, its bytes and the field at fault,
+and the rows after it are read as usual (:mod:`collectors.records`). The cursor records, per
+file, the byte offset and line reached, so a file that grows is read on from where it
+stopped and a file read twice adds nothing.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from collectors.base import Collector, Engagement, FatalSourceError, Mention, Page, SourceOptions
+from pydantic import AliasChoices, Field, ValidationError
+
+from collectors.base import Collector, Engagement, Mention, Page, RetriableError, SourceOptions
+from collectors.edge import Edge, Invalid, Rejected, accept, explain
+from collectors.fields import (
+    Author,
+    Count,
+    Language,
+    NativeId,
+    OptionalId,
+    OptionalText,
+    Reach,
+    Text,
+    Time,
+    Url,
+    platform,
+)
+from collectors.records import Record, csv_header, csv_records, jsonl_records
 from monitor.config.types import Duration
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 1000
 SUFFIXES = (".jsonl", ".ndjson", ".csv")
+REQUIRED = ("id", "text", "created_at")
 
 
-class RowError(ValueError):
+class RowError(Invalid):
     """A row that cannot become a mention; the message names the field and the fix."""
 
 
-def parse_time(value: Any) -> datetime:
-    """An aware UTC datetime from ISO-8601 text or epoch seconds; raises RowError."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    text = str(value or "").strip()
-    if not text:
-        raise RowError("created_at is empty (write an ISO-8601 time, e.g. 2026-11-20T14:05:00Z)")
-    if text.replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(text), UTC)
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise RowError(f"created_at {text!r} is not an ISO-8601 time (write e.g. 2026-11-20T14:05:00Z)") from None
-    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+class FileRow(Edge):
+    """One row of a JSONL or CSV file, as the edge accepts it."""
 
+    id: NativeId = Field(validation_alias=AliasChoices("id", "native_id"))
+    text: Text
+    created_at: Time
+    platform: str | None = None
+    title: OptionalText = None
+    author: Author = ""
+    author_reach: Reach = 0
+    url: Url = ""
+    language: Language = None
+    likes: Count = 0
+    replies: Count = 0
+    reposts: Count = 0
+    quotes: Count = 0
+    conversation_id: OptionalId = None
+    in_reply_to: OptionalId = None
 
-def _int(row: dict[str, Any], key: str) -> int:
-    value = row.get(key)
-    if value in (None, ""):
-        return 0
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        raise RowError(f"{key} {value!r} is not a whole number (write e.g. 42 or leave it empty)") from None
+    def mention(self, default_platform: str, raw: dict[str, Any]) -> Mention:
+        """The mention this row describes; raises :class:`RowError` for a bad platform name."""
+        try:
+            name = platform(self.platform or default_platform)
+        except ValueError as err:
+            raise RowError("platform", str(err)) from None
+        return Mention(
+            platform=name, native_id=self.id, text=self.text, created_at=self.created_at, url=self.url,
+            author=self.author, author_reach=self.author_reach, language=self.language, title=self.title,
+            engagement=Engagement(likes=self.likes, replies=self.replies, reposts=self.reposts, quotes=self.quotes),
+            conversation_id=self.conversation_id, in_reply_to=self.in_reply_to,
+            raw={k: v for k, v in raw.items() if v not in (None, "")},
+        )
 
 
 def row_to_mention(row: dict[str, Any], default_platform: str = "file") -> Mention:
-    """A :class:`Mention` from one CSV row or JSON object; raises RowError naming the field."""
-    native_id = str(row.get("id") or row.get("native_id") or "").strip()
-    if not native_id:
-        raise RowError("id is missing (give each row the platform's post id)")
-    text = row.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise RowError("text is missing or empty (give the post's text)")
-    optional = {k: (str(row[k]).strip() or None) if row.get(k) not in (None, "") else None
-                for k in ("title", "language", "conversation_id", "in_reply_to")}
-    return Mention(
-        platform=str(row.get("platform") or default_platform).strip().lower(),
-        native_id=native_id,
-        text=text,
-        created_at=parse_time(row.get("created_at")),
-        url=str(row.get("url") or ""),
-        author=str(row.get("author") or ""),
-        author_reach=_int(row, "author_reach"),
-        engagement=Engagement(likes=_int(row, "likes"), replies=_int(row, "replies"),
-                              reposts=_int(row, "reposts"), quotes=_int(row, "quotes")),
-        raw={k: v for k, v in row.items() if v not in (None, "")},
-        **optional,
-    )
+    """A :class:`Mention` from one CSV row or JSON object; raises :class:`RowError` naming the field."""
+    try:
+        return FileRow.model_validate(row).mention(default_platform, row)
+    except ValidationError as err:
+        reason, field = explain(err)
+        error = RowError(None, reason)
+        error.field = field
+        raise error from None
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    """Yield (line number, row or the error for that line) from a JSONL or CSV file."""
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            missing = {"id", "text", "created_at"} - set(reader.fieldnames or [])
-            if missing and not ({"native_id"} & set(reader.fieldnames or []) and missing == {"id"}):
-                raise FatalSourceError(
-                    f"{path}: header lacks column(s) {', '.join(sorted(missing))}; "
-                    "the first line must name at least id,text,created_at"
-                )
-            for row in reader:
-                yield reader.line_num, row
+def _records(path: Path, data: bytes, offset: int, line: int) -> Iterator[Record]:
+    """The records of ``data`` (a whole file) from byte ``offset`` on line ``line``.
+
+    Raises :class:`Invalid` for a CSV header that is unreadable or lacks a required column.
+    """
+    if path.suffix.lower() != ".csv":
+        yield from jsonl_records(data[offset:], offset, line)
         return
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield n, RowError(f"not valid JSON ({err.msg} at column {err.colno})")
-                continue
-            yield n, obj if isinstance(obj, dict) else RowError("not a JSON object")
+    header = csv_header(data)
+    if isinstance(header, Invalid):
+        raise header
+    names, after = header
+    missing = [c for c in REQUIRED if c not in names and not (c == "id" and "native_id" in names)]
+    if missing:
+        raise Invalid("header", f"lacks column(s) {', '.join(sorted(missing))}; the first line must name at "
+                                "least id,text,created_at")
+    if offset < after:
+        offset, line = after, 2
+    yield from csv_records(data[offset:], names, offset, line)
 
 
 def read_mentions(path: str | Path, default_platform: str = "file") -> Iterator[Mention]:
-    """Every valid mention in a JSONL or CSV file; invalid rows are logged and skipped."""
-    for _n, mention in _numbered_mentions(Path(path), default_platform, skip=0):
-        if mention is not None:
-            yield mention
+    """Every valid mention in a JSONL or CSV file; invalid rows are logged (with their line) and skipped.
 
-
-def _numbered_mentions(path: Path, platform: str, skip: int) -> Iterator[tuple[int, Mention | None]]:
-    """Yield (rows read so far, mention or None for an invalid row), skipping ``skip`` rows."""
-    for index, (line, row) in enumerate(read_rows(path)):
-        if index < skip:
-            continue
-        try:
-            if isinstance(row, RowError):
-                raise row
-            yield index + 1, row_to_mention(row, platform)
-        except (RowError, ValueError) as err:
-            log.warning("%s line %d skipped: %s", path, line, err)
-            yield index + 1, None
+    For tools that read a file once (``monitor backtest``); the file source keeps them instead.
+    """
+    path = Path(path)
+    collector = FileCollector(FileSource(path=path, platform=default_platform), [], {})
+    for page in collector.fetch({}):
+        yield from page.mentions
+        for r in page.rejected:
+            log.warning("%s skipped: %s", r.position, r.reason)
 
 
 class FileSource(SourceOptions):
@@ -167,19 +167,72 @@ class FileCollector(Collector):
         return []
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Page]:
-        done: dict[str, int] = dict(cursor.get("files", {}))
+        """Yield pages of up to :data:`PAGE_SIZE` rows per file, rejected rows included.
+
+        A CSV file whose header lacks a required column is left unread (the others are read);
+        then :class:`RetriableError` names it once every other file is done.
+        """
+        done: dict[str, Any] = dict(cursor.get("files", {}))
+        held: list[str] = []
         for path in self.files():
-            key = str(path.resolve())
-            taken = done.get(key, 0)
-            batch: list[Mention] = []
-            for rows_done, mention in _numbered_mentions(path, self.options.platform, skip=taken):
-                if mention is not None:
-                    batch.append(mention)
-                taken = rows_done
-                if len(batch) >= PAGE_SIZE:
-                    done[key] = taken
-                    yield Page(batch, {"files": dict(done)})
-                    batch = []
-            if batch or done.get(key, 0) != taken:
-                done[key] = taken
-                yield Page(batch, {"files": dict(done)})
+            try:
+                yield from self._read(path, done)
+            except Invalid as err:
+                held.append(f"{path}: {err}")
+        if held:
+            raise RetriableError(f"file: {'; '.join(held)} (the file is read once fixed)")
+
+    def _read(self, path: Path, done: dict[str, Any]) -> Iterator[Page]:
+        key = str(path.resolve())
+        data = path.read_bytes()
+        head = data[: data.find(b"\n") + 1] if path.suffix.lower() == ".csv" else b""
+        offset, line, skip = _resume(done.get(key), len(data))
+        batch: list[Mention | Rejected] = []
+        for record in _records(path, data, offset, line):
+            offset, line = record.end, record.next_line
+            if skip:
+                skip -= 1
+                continue
+            batch.append(self._item(f"{path} line {record.line}", head, record))
+            if len(batch) >= PAGE_SIZE:
+                yield self._page(batch, done, key, offset, line)
+                batch = []
+        if batch or done.get(key) != {"offset": offset, "line": line}:
+            yield self._page(batch, done, key, offset, line)
+
+    def _page(self, batch: list[Mention | Rejected], done: dict[str, Any], key: str, offset: int,
+              line: int) -> Page:
+        done[key] = {"offset": offset, "line": line}
+        return Page([m for m in batch if isinstance(m, Mention)], {"files": dict(done)},
+                    [r for r in batch if isinstance(r, Rejected)])
+
+    def _item(self, position: str, head: bytes, record: Record) -> Mention | Rejected:
+        """The record's mention, or its rejection keeping ``head`` (a CSV file's header line) + its bytes."""
+        payload = head + record.raw
+        if isinstance(record.row, Invalid):
+            return Rejected(position, payload, str(record.row), record.row.field)
+        row = record.row
+        return accept(lambda: FileRow.model_validate(row).mention(self.options.platform, row), position, payload)
+
+    def reparse(self, payload: bytes, position: str) -> Mention | Rejected:
+        """A rejected row's bytes (for CSV, the header line then the row) parsed again."""
+        csv_file = position.rsplit(" line ", 1)[0].lower().endswith(".csv")
+        try:
+            records = list(_records(Path("row.csv" if csv_file else "row.jsonl"), payload, 0, 1))
+        except Invalid as err:
+            return Rejected(position, payload, str(err), err.field)
+        if len(records) != 1:
+            return Rejected(position, payload, f"row: the payload holds {len(records)} rows, not one", "row")
+        head = payload[: payload.find(b"\n") + 1] if csv_file else b""
+        return self._item(position, head, records[0])
+
+
+def _resume(state: Any, size: int) -> tuple[int, int, int]:
+    """``(byte offset, line, rows to skip)`` to resume a file from its cursor entry."""
+    if isinstance(state, int):  # a cursor written before byte offsets: rows already taken
+        return 0, 1, state
+    if isinstance(state, dict) and isinstance(state.get("offset"), int) and 0 <= state["offset"] <= size:
+        return state["offset"], int(state.get("line") or 1), 0
+    if state is not None:
+        log.info("file: a file shrank or its cursor is unreadable; reading it again from the start")
+    return 0, 1, 0

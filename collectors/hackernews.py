@@ -18,8 +18,10 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from collectors.base import Engagement, Mention, SourceOptions, StreamCollector
-from collectors.text import from_epoch, strip_html
+from collectors.base import Engagement, Mention, Rejected, SourceOptions, StreamCollector
+from collectors.edge import Edge, Invalid, label
+from collectors.fields import Author, Count, NativeId, OptionalId, OptionalText, OptionalTime, optional_timestamp
+from collectors.text import strip_html
 from collectors.web import RetryPolicy, get, json_body, session, with_retries
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,50 @@ class HackerNewsSource(SourceOptions):
     base_url: str = "https://hn.algolia.com/api/v1"
     hits_per_page: int = Field(100, ge=1, le=1000)
     max_pages: int = Field(10, ge=1, le=100)
+
+
+class HackerNewsHit(Edge):
+    """A hit of Algolia's ``search_by_date`` (a story or a comment), as the edge accepts it.
+
+    The time is ``created_at_i``, or ``created_at`` (ISO-8601) when the number is missing.
+    """
+
+    objectID: NativeId
+    created_at_i: OptionalTime = None
+    created_at: OptionalTime = None
+    tags: list[str] | None = Field(None, alias="_tags")
+    comment_text: OptionalText = None
+    story_text: OptionalText = None
+    title: OptionalText = None
+    author: Author = ""
+    points: Count = 0
+    num_comments: Count = 0
+    story_id: OptionalId = None
+    parent_id: OptionalId = None
+
+    def mention(self, raw: dict[str, Any]) -> Mention:
+        """The mention this hit is; raises :class:`Invalid` without a time or a text."""
+        created = self.created_at_i or self.created_at
+        if created is None:
+            raise Invalid("created_at_i", "missing, and so is created_at")
+        is_comment = "comment" in (self.tags or []) or self.comment_text is not None
+        body = strip_html(self.comment_text if is_comment else self.story_text)
+        title = None if is_comment else self.title
+        if not (body or title):
+            raise Invalid("comment_text" if is_comment else "title", "missing or empty")
+        return Mention(
+            platform="hackernews",
+            native_id=self.objectID,
+            text=body or title or "",
+            title=title,
+            created_at=created,
+            url=f"https://news.ycombinator.com/item?id={self.objectID}",
+            author=self.author,
+            engagement=Engagement(likes=self.points, replies=self.num_comments),
+            conversation_id=self.story_id or self.objectID,
+            in_reply_to=self.parent_id,
+            raw=raw,
+        )
 
 
 class HackerNewsCollector(RetryPolicy, StreamCollector):
@@ -53,9 +99,11 @@ class HackerNewsCollector(RetryPolicy, StreamCollector):
     def streams(self) -> list[str]:
         return list(self.queries)
 
-    def read_stream(self, query: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+    def read_stream(
+        self, query: str, state: dict[str, Any]
+    ) -> Iterator[tuple[list[Mention | Rejected], dict[str, Any]]]:
         """Pages of one query, newest first, resuming a pending walk; raises RateLimited,
-        FatalSourceError, RetriableError."""
+        FatalSourceError, RetriableError. A hit without an id or a time is rejected, naming the field."""
         since: int | None = state.get("since")
         since_ids = set(state.get("since_ids") or [])
         pending = copy.deepcopy(state.get("pending"))
@@ -67,14 +115,14 @@ class HackerNewsCollector(RetryPolicy, StreamCollector):
         for page in range(self.options.max_pages):
             body = with_retries(self, self._search, query, ",".join(filters), page,
                                 source="hackernews", what=f"search for {query!r}")
-            hits = [h for h in body.get("hits") or [] if _stamp(h) is not None]
-            bad = len(body.get("hits") or []) - len(hits)
-            if bad:
-                log.warning("hackernews: skipping %d hits without objectID or created_at_i", bad)
+            received = body.get("hits") or []
+            hits = [h for h in received if _stamp(h) is not None]
             keep = [h for h in hits if _new(h, since, since_ids, pending)]
             if keep:
                 pending = _advance(pending, keep)
-            mentions = [m for m in (self._mention(h) for h in keep) if m]
+            unplaced = [h for h in received if _stamp(h) is None]
+            mentions = [self.accept(h, label("hit", h, "objectID", f"hackernews {query!r} page {page}, item {n}"))
+                        for n, h in enumerate([*keep, *unplaced], 1)]
             last = page + 1 >= int(body.get("nbPages") or 0) or not hits
             if last:
                 yield mentions, _settle(since, since_ids, pending)
@@ -98,46 +146,27 @@ class HackerNewsCollector(RetryPolicy, StreamCollector):
         body = json_body(resp, source="hackernews")
         return body if isinstance(body, dict) else {}
 
-    def _mention(self, hit: dict[str, Any]) -> Mention | None:
-        try:
-            oid = str(hit["objectID"])
-            tags = hit.get("_tags") or []
-            is_comment = "comment" in tags or hit.get("comment_text") is not None
-            body = strip_html(hit.get("comment_text") if is_comment else hit.get("story_text"))
-            title = None if is_comment else hit.get("title")
-            story = hit.get("story_id")
-            parent = hit.get("parent_id")
-            return Mention(
-                platform="hackernews",
-                native_id=oid,
-                text=body or title or "",
-                title=title,
-                created_at=from_epoch(hit["created_at_i"]),
-                url=f"https://news.ycombinator.com/item?id={oid}",
-                author=hit.get("author") or "",
-                engagement=Engagement(likes=int(hit.get("points") or 0),
-                                      replies=int(hit.get("num_comments") or 0)),
-                conversation_id=str(story) if story else oid,
-                in_reply_to=str(parent) if parent else None,
-                raw=hit,
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            log.warning("hackernews: skipping malformed hit %r: %s: %s",
-                        hit.get("objectID"), type(err).__name__, err)
-            return None
+    def item(self, payload: Any) -> Mention:
+        """One Algolia hit as a mention."""
+        return HackerNewsHit.model_validate(payload).mention(payload)
 
 
 def _stamp(hit: Any) -> int | None:
+    """The hit's creation second (``created_at_i``, else ``created_at``), or None without an id or a time."""
     if not isinstance(hit, dict) or not hit.get("objectID"):
         return None
-    try:
-        return int(hit["created_at_i"])
-    except (KeyError, TypeError, ValueError):
-        return None
+    for key in ("created_at_i", "created_at"):
+        try:
+            when = optional_timestamp(hit.get(key))
+        except ValueError:
+            continue
+        if when is not None:
+            return int(when.timestamp())
+    return None
 
 
 def _new(hit: dict[str, Any], since: int | None, since_ids: set[str], pending: dict[str, Any] | None) -> bool:
-    ts, oid = int(hit["created_at_i"]), str(hit["objectID"])
+    ts, oid = _stamp(hit) or 0, str(hit["objectID"])
     if since is not None and (ts < since or (ts == since and oid in since_ids)):
         return False
     if pending is None:
@@ -146,7 +175,7 @@ def _new(hit: dict[str, Any], since: int | None, since_ids: set[str], pending: d
 
 
 def _advance(pending: dict[str, Any] | None, hits: list[dict[str, Any]]) -> dict[str, Any]:
-    stamps = [(int(h["created_at_i"]), str(h["objectID"])) for h in hits]
+    stamps = [(_stamp(h) or 0, str(h["objectID"])) for h in hits]
     low = min(ts for ts, _ in stamps)
     at_low = [oid for ts, oid in stamps if ts == low]
     if pending is None:

@@ -24,7 +24,9 @@ from urllib.parse import parse_qs, quote, urlparse
 from pydantic import Field
 
 from collectors.base import CollectorError, Engagement, Mention, Page, Secret, SourceOptions, StreamCollector
-from collectors.text import from_iso, short_id, strip_html
+from collectors.edge import Edge, Invalid, label
+from collectors.fields import Author, Count, Language, NativeId, OptionalId, OptionalText, Reach, Time, native_id, url
+from collectors.text import short_id, strip_html
 from collectors.walk import walk
 from collectors.web import RetryPolicy, get, json_body, session, with_retries
 from monitor.config.types import EnvVarName
@@ -40,6 +42,63 @@ class MastodonSource(SourceOptions):
     access_token_env: EnvVarName = "MASTODON_ACCESS_TOKEN"
     limit: int = Field(40, ge=1, le=40)
     max_pages: int = Field(5, ge=1, le=100)
+
+
+class MastodonAccount(Edge):
+    acct: Author = ""
+    followers_count: Reach = 0
+
+
+class MastodonStatus(Edge):
+    """A status of a Mastodon timeline or search, as the edge accepts it (``content`` is HTML)."""
+
+    id: NativeId
+    created_at: Time
+    content: str
+    spoiler_text: OptionalText = None
+    uri: str | None = None
+    url: str | None = None
+    account: MastodonAccount = MastodonAccount()
+    language: Language = None
+    favourites_count: Count = 0
+    replies_count: Count = 0
+    reblogs_count: Count = 0
+    in_reply_to_id: OptionalId = None
+
+    def mention(self, instance: str, raw: dict[str, Any]) -> Mention:
+        """The mention this status is, identified by its ActivityPub ``uri`` (one post seen on two instances is one)."""
+        acct = self.account.acct
+        if acct and "@" not in acct:
+            acct = f"{acct}@{urlparse(instance).netloc}"
+        text = strip_html(self.content)
+        if self.spoiler_text:
+            text = f"{self.spoiler_text}\n{text}"
+        identity = (self.uri or "").strip() or (self.url or "").strip() or f"{instance}/{self.id}"
+        try:
+            status_id = native_id(short_id(identity))
+        except ValueError as err:
+            raise Invalid("uri", str(err)) from None
+        return Mention(
+            platform="mastodon",
+            native_id=status_id,
+            text=text,
+            created_at=self.created_at,
+            url=url(self.url) or url(self.uri),
+            author=acct,
+            author_reach=self.account.followers_count,
+            engagement=Engagement(likes=self.favourites_count, replies=self.replies_count, reposts=self.reblogs_count),
+            language=self.language,
+            conversation_id=self.in_reply_to_id or self.id,
+            in_reply_to=self.in_reply_to_id,
+            raw=raw,
+        )
+
+
+class MastodonItem(Edge):
+    """What the collector parses per status: the status and the instance it was read from."""
+
+    status: MastodonStatus
+    instance: str
 
 
 class MastodonCollector(RetryPolicy, StreamCollector):
@@ -113,7 +172,9 @@ class MastodonCollector(RetryPolicy, StreamCollector):
             statuses, next_max = with_retries(self, self._get, instance, url, params, kind == "search",
                                               source="mastodon", what=f"GET {url}")
             ids = [str(s["id"]) for s in statuses if isinstance(s, dict) and s.get("id")]
-            mentions = [m for m in (self._mention(s, instance) for s in statuses) if m]
+            mentions = [self.accept({"status": s, "instance": instance},
+                                    label("status", s, "id", f"mastodon {instance} {stream}, item {n}"))
+                        for n, s in enumerate(statuses, 1)]
             if kind == "search" and len(statuses) < self.options.limit:
                 next_max = None
             return mentions, ids, next_max
@@ -141,37 +202,10 @@ class MastodonCollector(RetryPolicy, StreamCollector):
         max_id = parse_qs(urlparse(nxt).query).get("max_id", [None])[0] if nxt else None
         return statuses, max_id
 
-    def _mention(self, status: Any, instance: str) -> Mention | None:
-        try:
-            account = status.get("account") or {}
-            acct = account.get("acct") or ""
-            if acct and "@" not in acct:
-                acct = f"{acct}@{urlparse(instance).netloc}"
-            text = strip_html(status["content"])
-            if status.get("spoiler_text"):
-                text = f"{status['spoiler_text']}\n{text}"
-            local_id = str(status["id"])
-            reply_to = status.get("in_reply_to_id")
-            return Mention(
-                platform="mastodon",
-                native_id=short_id(status.get("uri") or status.get("url") or f"{instance}/{local_id}"),
-                text=text,
-                created_at=from_iso(status["created_at"]),
-                url=status.get("url") or status.get("uri") or "",
-                author=acct,
-                author_reach=int(account.get("followers_count") or 0),
-                engagement=Engagement(likes=int(status.get("favourites_count") or 0),
-                                      replies=int(status.get("replies_count") or 0),
-                                      reposts=int(status.get("reblogs_count") or 0)),
-                language=status.get("language"),
-                conversation_id=str(reply_to or local_id),
-                in_reply_to=str(reply_to) if reply_to else None,
-                raw=status,
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            ident = status.get("id") if isinstance(status, dict) else status
-            log.warning("mastodon: skipping malformed status %r: %s: %s", ident, type(err).__name__, err)
-            return None
+    def item(self, payload: Any) -> Mention:
+        """``{"status": <status>, "instance": <the instance it came from>}`` as a mention."""
+        parsed = MastodonItem.model_validate(payload)
+        return parsed.status.mention(parsed.instance.rstrip("/"), payload["status"])
 
 
 def _hashtag(term: str) -> str | None:

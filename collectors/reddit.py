@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from collectors.base import (
     Engagement,
@@ -24,13 +24,16 @@ from collectors.base import (
     Mention,
     Page,
     RateLimited,
+    Rejected,
     RetriableError,
     Secret,
     SourceOptions,
     StreamCollector,
 )
+from collectors.edge import Edge, label
+from collectors.fields import MAX_COUNT, Author, Count, NativeId, OptionalId, OptionalText, Reach, Text, Time, url
 from collectors.query import or_queries
-from collectors.text import from_epoch, jsonable, mentions_any
+from collectors.text import jsonable, mentions_any
 from collectors.web import RetryPolicy, reset_time, with_retries
 from monitor.config.types import EnvVarName
 
@@ -50,6 +53,79 @@ class RedditSource(SourceOptions):
     search_all: bool = True
     comments: bool = True
     limit: int = Field(100, ge=1, le=1000)
+
+
+def _score(value: Any) -> int:
+    """Reddit's score (upvotes minus downvotes, so it may be negative) as a whole number."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ValueError(f"{value!r} is not a whole number")
+    if abs(value) > MAX_COUNT:
+        raise ValueError(f"{value!r} is larger than {MAX_COUNT:,}")
+    return int(value)
+
+
+Score = Annotated[int, BeforeValidator(_score)]
+
+
+class RedditThing(Edge):
+    """What every Reddit thing the collector reads has: ids, time, author, subreddit, score."""
+
+    id: NativeId
+    name: OptionalId = None
+    created_utc: Time
+    permalink: str | None = None
+    subreddit: str | None = None
+    author: Author = "[deleted]"
+    author_karma: Reach = 0
+    score: Score = 0
+
+    @property
+    def fullname(self) -> str:
+        return self.name or f"{self.kind}_{self.id}"
+
+    kind: ClassVar[str] = ""
+
+    def _common(self, permalink: str, raw: dict[str, Any]) -> dict[str, Any]:
+        return {"platform": "reddit", "native_id": self.fullname, "created_at": self.created_utc,
+                "url": url(f"https://www.reddit.com{permalink}") if permalink.startswith("/") else "",
+                "author": self.author or "[deleted]", "author_reach": self.author_karma, "raw": raw}
+
+
+class RedditComment(RedditThing):
+    """A comment (``t1``). Comments from before about 2017 have no ``permalink``: it is built
+    from ``link_id`` and ``id`` (``/r/<subreddit>/comments/<link id>/_/<id>/``, which Reddit serves)."""
+
+    kind = "t1"
+    body: Text
+    link_id: OptionalId = None
+    parent_id: OptionalId = None
+
+    def mention(self, raw: dict[str, Any]) -> Mention:
+        link = self.permalink
+        if not link and self.link_id:
+            where = f"/r/{self.subreddit}" if self.subreddit else ""
+            link = f"{where}/comments/{self.link_id.removeprefix('t3_')}/_/{self.id}/"
+        return Mention(text=self.body, engagement=Engagement(likes=max(self.score, 0)),
+                       conversation_id=self.link_id or self.fullname, in_reply_to=self.parent_id,
+                       **self._common(link or "", raw))
+
+
+class RedditSubmission(RedditThing):
+    """A submission (``t3``); its text is the self text, or the title for a link post."""
+
+    kind = "t3"
+    title: Text
+    selftext: OptionalText = None
+    num_comments: Count = 0
+
+    def mention(self, raw: dict[str, Any]) -> Mention:
+        link = self.permalink or (f"/r/{self.subreddit}/comments/{self.id}/" if self.subreddit else
+                                  f"/comments/{self.id}/")
+        return Mention(text=self.selftext or self.title, title=self.title, conversation_id=self.fullname,
+                       engagement=Engagement(likes=max(self.score, 0), replies=self.num_comments),
+                       **self._common(link, raw))
 
 
 def _transient() -> tuple[type[BaseException], ...]:
@@ -137,14 +213,15 @@ class RedditCollector(RetryPolicy, StreamCollector):
                 raise FatalSourceError(self._auth_message("401 Unauthorized")) from None
             raise FatalSourceError(f"reddit: unexpected answer reading {key}: {err}") from None
         seen = dict(state.get("seen") or {})
-        mentions = []
+        items: list[Mention | Rejected] = []
         for thing, kind in things:
-            mention = self._mention(thing, kind)
-            if mention:
-                mentions.append(mention)
-                seen[mention.native_id] = mention.created_at.timestamp()
+            data = {"kind": kind, "data": {k: jsonable(v) for k, v in vars(thing).items() if not k.startswith("_")}}
+            item = self.accept(data, label(kind, data["data"], "name", f"reddit {key}, a {kind} without a name"))
+            items.append(item)
+            if isinstance(item, Mention):
+                seen[item.native_id] = item.created_at.timestamp()
         recent = sorted(((c, f) for f, c in seen.items() if c >= newest - self.lookback), reverse=True)
-        return mentions, {"created_utc": newest or None, "seen": {f: c for c, f in recent[: self.max_seen]}}
+        return items, {"created_utc": newest or None, "seen": {f: c for c, f in recent[: self.max_seen]}}
 
     def _auth_message(self, detail: str) -> str:
         o = self.options
@@ -174,8 +251,8 @@ class RedditCollector(RetryPolicy, StreamCollector):
             data = vars(thing)
             try:
                 created = float(data["created_utc"])
-            except (KeyError, TypeError, ValueError):
-                log.warning("reddit: skipping %s without created_utc", data.get("name"))
+            except (KeyError, TypeError, ValueError):  # no time to place it: the parser rejects it, naming the field
+                out.append((thing, "t1" if kind == "comments" else "t3"))
                 continue
             if floor is not None and created < floor:
                 reached = True
@@ -192,28 +269,9 @@ class RedditCollector(RetryPolicy, StreamCollector):
                         "(raise sources.reddit.limit or shorten the interval)", key, self.options.limit)
         return out, newest
 
-    def _mention(self, thing: Any, kind: str) -> Mention | None:
-        data = vars(thing)
-        try:
-            fullname = data.get("name") or f"{kind}_{data['id']}"
-            author = data.get("author")
-            common: dict[str, Any] = {
-                "platform": "reddit",
-                "native_id": fullname,
-                "created_at": from_epoch(data["created_utc"]),
-                "url": "https://www.reddit.com" + data["permalink"],
-                "author": str(author) if author else "[deleted]",
-                "author_reach": int(data.get("author_karma") or 0),
-                "raw": {k: jsonable(v) for k, v in data.items() if not k.startswith("_")},
-            }
-            if kind == "t1":
-                return Mention(text=data["body"], engagement=Engagement(likes=int(data.get("score") or 0)),
-                               conversation_id=data["link_id"], in_reply_to=data.get("parent_id"), **common)
-            title = data["title"]
-            return Mention(text=data.get("selftext") or title, title=title, conversation_id=fullname,
-                           engagement=Engagement(likes=int(data.get("score") or 0),
-                                                 replies=int(data.get("num_comments") or 0)), **common)
-        except (KeyError, TypeError, ValueError) as err:
-            log.warning("reddit: skipping malformed %s %r: %s: %s",
-                        kind, data.get("id"), type(err).__name__, err)
-            return None
+    def item(self, payload: Any) -> Mention:
+        """``{"kind": "t1" or "t3", "data": <the thing's fields>}`` as a mention."""
+        kind = payload.get("kind") if isinstance(payload, dict) else None
+        model = RedditComment if kind == "t1" else RedditSubmission
+        data = payload.get("data") if isinstance(payload, dict) else None
+        return model.model_validate(data).mention(data)

@@ -18,7 +18,18 @@ from urllib.parse import parse_qs, urlparse
 
 from pydantic import Field
 
-from collectors.base import CollectorError, Mention, NotConfigured, Page, RetriableError, SourceOptions, StreamCollector
+from collectors.base import (
+    CollectorError,
+    Mention,
+    NotConfigured,
+    Page,
+    Rejected,
+    RetriableError,
+    SourceOptions,
+    StreamCollector,
+)
+from collectors.edge import Edge, Invalid
+from collectors.fields import Author, OptionalText, OptionalTime, native_id
 from collectors.text import jsonable, short_id, strip_html
 from collectors.web import RetryPolicy, get, session, with_retries
 
@@ -32,6 +43,57 @@ class RssSource(SourceOptions):
     """``sources.rss``: RSS or Atom feed URLs (e.g. Google Alerts feeds)."""
 
     feeds: list[str] = Field(default_factory=list)
+
+
+class RssValue(Edge):
+    value: str | None = None
+
+
+class RssDetail(Edge):
+    language: str | None = None
+
+
+class RssEntry(Edge):
+    """An RSS or Atom entry as feedparser reads it (times as ISO text, see :func:`~collectors.text.jsonable`).
+
+    An entry without a date is dated when it was collected (feeds may omit dates).
+    """
+
+    id: str | None = None
+    link: str | None = None
+    title: OptionalText = None
+    summary: str | None = None
+    content: list[RssValue] = []
+    published_parsed: OptionalTime = None
+    updated_parsed: OptionalTime = None
+    author: Author = ""
+    title_detail: RssDetail | None = None
+
+    def mention(self, feed_language: str | None, raw: dict[str, Any]) -> Mention:
+        """The mention this entry is; raises :class:`Invalid` without an id or link, or without any text."""
+        raw_id = (self.id or "").strip() or (self.link or "").strip()
+        if not raw_id:
+            raise Invalid("id", "missing, and so is link")
+        try:
+            entry_id = native_id(short_id(raw_id))
+        except ValueError as err:
+            raise Invalid("id", str(err)) from None
+        title = strip_html(self.title)
+        summary = strip_html(self.summary or (self.content[0].value if self.content else None))
+        text = "\n".join(p for p in (title, summary) if p)
+        if not text:
+            raise Invalid("title", "missing, and so are summary and content")
+        return Mention(
+            platform="rss",
+            native_id=entry_id,
+            text=text,
+            title=title or None,
+            created_at=self.published_parsed or self.updated_parsed or datetime.now(UTC),
+            url=_unwrap(self.link or ""),
+            author=self.author,
+            language=_lang(self.title_detail.language if self.title_detail else None) or feed_language,
+            raw=raw,
+        )
 
 
 class RssCollector(RetryPolicy, StreamCollector):
@@ -51,7 +113,7 @@ class RssCollector(RetryPolicy, StreamCollector):
     def streams(self) -> list[str]:
         return list(self.options.feeds)
 
-    def read_stream(self, url: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention], dict[str, Any]]]:
+    def read_stream(self, url: str, state: dict[str, Any]) -> Iterator[tuple[list[Mention | Rejected], dict[str, Any]]]:
         """One page when the feed has new entries, none when it is unchanged (304 or nothing new)."""
         page = self._feed(url, state)
         if page is not None:
@@ -72,7 +134,7 @@ class RssCollector(RetryPolicy, StreamCollector):
         if failed:
             raise failed[0]
 
-    def _feed(self, url: str, state: dict[str, Any]) -> tuple[list[Mention], dict[str, Any]] | None:
+    def _feed(self, url: str, state: dict[str, Any]) -> tuple[list[Mention | Rejected], dict[str, Any]] | None:
         headers = {}
         if state.get("etag"):
             headers["If-None-Match"] = state["etag"]
@@ -94,16 +156,16 @@ class RssCollector(RetryPolicy, StreamCollector):
         current, mentions = [], []
         for entry in parsed.entries:
             raw_id = entry.get("id") or entry.get("link")
-            if not raw_id:
-                log.warning("rss: skipping an entry of %s without id or link: %r", url, entry.get("title"))
+            envelope = {"entry": jsonable(entry), "feed_language": feed_lang}
+            if not raw_id:  # no id to remember it by: rejected (again, on each read, until the feed fixes it)
+                mentions.append(self.accept(envelope, f"rss {url}, an entry without id or link: "
+                                                      f"{str(entry.get('title'))[:80]!r}"))
                 continue
             entry_id = short_id(raw_id)
             current.append(entry_id)
             if entry_id in known or entry_id in current[:-1]:
                 continue
-            mention = self._mention(entry, entry_id, feed_lang)
-            if mention:
-                mentions.append(mention)
+            mentions.append(self.accept(envelope, f"entry {entry_id}"))
         limit = max(self.seen_limit, 2 * len(current))
         new_state = {
             "seen": list(dict.fromkeys(current + seen))[:limit],
@@ -116,33 +178,12 @@ class RssCollector(RetryPolicy, StreamCollector):
         return get(self.session, url, headers=headers, source="rss", timeout=self.timeout,
                    auth_hint="the feed needs credentials; use a public feed URL")
 
-    def _mention(self, entry: Any, entry_id: str, feed_lang: str | None) -> Mention | None:
-        try:
-            title = strip_html(entry.get("title"))
-            body = entry.get("summary") or (entry.get("content") or [{}])[0].get("value")
-            summary = strip_html(body)
-            text = "\n".join(p for p in (title, summary) if p)
-            stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-            if stamp:
-                created = datetime(*stamp[:6], tzinfo=UTC)
-            else:
-                log.debug("rss: entry %s has no date; using the time it was collected", entry_id)
-                created = datetime.now(UTC)
-            detail = entry.get("title_detail") or {}
-            return Mention(
-                platform="rss",
-                native_id=entry_id,
-                text=text,
-                title=title or None,
-                created_at=created,
-                url=_unwrap(entry.get("link") or ""),
-                author=entry.get("author") or "",
-                language=_lang(detail.get("language")) or feed_lang,
-                raw=jsonable(entry),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
-            log.warning("rss: skipping malformed entry %r: %s: %s", entry_id, type(err).__name__, err)
-            return None
+    def item(self, payload: Any) -> Mention:
+        """``{"entry": <the entry as JSON>, "feed_language": <the feed's language>}`` as a mention."""
+        if not isinstance(payload, dict):
+            raise Invalid(None, "not an entry with its feed's language")
+        entry = payload.get("entry")
+        return RssEntry.model_validate(entry).mention(_lang(payload.get("feed_language")), entry)
 
 
 def _unwrap(link: str) -> str:

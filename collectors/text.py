@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import html
+import html.entities
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,9 +14,17 @@ _BLOCK_TAGS = {"p", "br", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h
 
 
 class _Stripper(HTMLParser):
+    """Tags out, entities kept as written: :func:`monitor.text.normalise_text` decodes them, once."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__(convert_charrefs=False)
         self.parts: list[str] = []
+
+    def handle_entityref(self, name: str) -> None:
+        self.parts.append(f"&{name};" if f"{name};" in html.entities.html5 else f"&{name}")
+
+    def handle_charref(self, name: str) -> None:
+        self.parts.append(f"&#{name};")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCK_TAGS:
@@ -31,16 +39,18 @@ class _Stripper(HTMLParser):
 
 
 def strip_html(markup: str | None) -> str:
-    """Return ``markup`` as plain text: tags removed, entities unescaped, blank lines collapsed.
+    """Return ``markup`` as text: tags removed, blank lines collapsed, entities left as written.
 
-    Paragraphs and ``<br>`` become line breaks. ``None`` or empty input returns ``""``.
+    Paragraphs and ``<br>`` become line breaks. The entities are decoded by the edge's one
+    normalisation (:class:`~collectors.base.Mention`), so a mention's text is decoded exactly
+    once whichever source it came from. ``None`` or empty input returns ``""``.
     """
     if not markup:
         return ""
     parser = _Stripper()
     parser.feed(markup)
     parser.close()
-    text = html.unescape("".join(parser.parts)).replace("\xa0", " ")
+    text = "".join(parser.parts).replace("&nbsp;", " ").replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(line for line in lines if line)
 

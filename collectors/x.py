@@ -27,8 +27,20 @@ from collectors.base import (
     SourceOptions,
     StreamCollector,
 )
+from collectors.edge import Edge, Invalid, label
+from collectors.fields import (
+    Author,
+    Count,
+    Language,
+    NativeId,
+    OptionalId,
+    OptionalText,
+    OptionalTime,
+    Reach,
+    Text,
+    timestamp,
+)
 from collectors.query import x_queries
-from collectors.text import from_iso
 from collectors.walk import walk
 from collectors.web import RetryPolicy, Transient, with_retries
 from monitor.config.types import EnvVarName
@@ -42,6 +54,86 @@ TWEET_FIELDS = ["created_at", "public_metrics", "lang", "conversation_id", "refe
                 "note_tweet"]
 USER_FIELDS = ["username", "public_metrics", "verified"]
 TWEEPY_HOST = "https://api.twitter.com"
+SNOWFLAKE_EPOCH_MS = 1288834974657
+LAST_PRE_SNOWFLAKE_ID = 29_700_859_247
+"""Tweet ids above this are snowflakes: ``(id >> 22) + SNOWFLAKE_EPOCH_MS`` is the post's time in ms."""
+
+
+def snowflake_time(tweet_id: str) -> datetime | None:
+    """The time an X snowflake id was made (the post's ``created_at`` to the millisecond); None for other ids."""
+    if not tweet_id.isdigit() or int(tweet_id) <= LAST_PRE_SNOWFLAKE_ID or len(tweet_id) > 20:
+        return None
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+
+
+class XUserMetrics(Edge):
+    followers_count: Reach = 0
+
+
+class XUser(Edge):
+    """An ``includes.users`` entry: the author of a tweet."""
+
+    username: Author = ""
+    public_metrics: XUserMetrics = XUserMetrics()
+
+
+class XMetrics(Edge):
+    like_count: Count = 0
+    reply_count: Count = 0
+    retweet_count: Count = 0
+    quote_count: Count = 0
+
+
+class XReference(Edge):
+    type: str = ""
+    id: OptionalId = None
+
+
+class XNoteTweet(Edge):
+    text: OptionalText = None
+
+
+class Tweet(Edge):
+    """A tweet of X API v2 recent search, as the edge accepts it.
+
+    ``created_at`` may be missing (recorded traffic shows it): the time is then read from
+    the snowflake id, to the millisecond.
+    """
+
+    id: NativeId
+    text: Text
+    created_at: OptionalTime = None
+    author_id: OptionalId = None
+    public_metrics: XMetrics = XMetrics()
+    lang: Language = None
+    conversation_id: OptionalId = None
+    referenced_tweets: list[XReference] = []
+    note_tweet: XNoteTweet | None = None
+
+    def mention(self, user: XUser, raw: dict[str, Any]) -> Mention:
+        """The mention this tweet is; raises :class:`Invalid` when no time is known."""
+        created = self.created_at
+        if created is None:
+            from_id = snowflake_time(self.id)
+            if from_id is None:
+                raise Invalid("created_at", "missing, and the id is not a snowflake id to read the time from")
+            created = timestamp(from_id)
+        m = self.public_metrics
+        return Mention(
+            platform="x",
+            native_id=self.id,
+            text=(self.note_tweet.text if self.note_tweet and self.note_tweet.text else self.text),
+            created_at=created,
+            url=f"https://x.com/{user.username or 'i/web'}/status/{self.id}",
+            author=user.username,
+            author_reach=user.public_metrics.followers_count,
+            engagement=Engagement(likes=m.like_count, replies=m.reply_count, reposts=m.retweet_count,
+                                  quotes=m.quote_count),
+            language=self.lang,
+            conversation_id=self.conversation_id or self.id,
+            in_reply_to=next((r.id for r in self.referenced_tweets if r.type == "replied_to" and r.id), None),
+            raw=raw,
+        )
 
 
 class XSource(SourceOptions):
@@ -94,6 +186,13 @@ _REDACT = _RedactBearer()
 
 class _StaleCursor(FatalSourceError):
     """X refused a since_id/until_id older than its 7-day search window."""
+
+
+class XItem(Edge):
+    """What the collector parses per tweet: the tweet and its author from ``includes.users``."""
+
+    tweet: Tweet
+    author: XUser | None = None
 
 
 class XCollector(RetryPolicy, StreamCollector):
@@ -160,9 +259,12 @@ class XCollector(RetryPolicy, StreamCollector):
                                 what="recent search")
             included = (body.get("includes") or {}).get("users") or []
             users = {u.get("id"): u for u in included if isinstance(u, dict)}
-            mentions = [m for m in (self._mention(t, users) for t in body.get("data") or []) if m]
-            ids = [str(t["id"]) for t in body.get("data") or [] if isinstance(t, dict) and t.get("id")]
-            return mentions, ids, (body.get("meta") or {}).get("next_token")
+            tweets = body.get("data") or []
+            items = [self.accept({"tweet": t, "author": users.get(t.get("author_id")) if isinstance(t, dict) else None},
+                                 label("tweet", t, "id", f"x query {query!r}, item {n} without an id"))
+                     for n, t in enumerate(tweets, 1)]
+            ids = [i for i in (_id(t) for t in tweets) if i]
+            return items, ids, (body.get("meta") or {}).get("next_token")
 
         return fetch
 
@@ -199,37 +301,15 @@ class XCollector(RetryPolicy, StreamCollector):
         except tweepy.HTTPException as err:
             raise FatalSourceError(f"x: unexpected answer from recent search: {err}") from None
 
-    def _mention(self, tweet: Any, users: dict[str, Any]) -> Mention | None:
-        try:
-            tweet_id = str(tweet["id"])
-            user = users.get(tweet.get("author_id")) or {}
-            username = user.get("username") or ""
-            metrics = tweet.get("public_metrics") or {}
-            refs = tweet.get("referenced_tweets") or []
-            reply_to = next((str(r["id"]) for r in refs if r.get("type") == "replied_to"), None)
-            return Mention(
-                platform="x",
-                native_id=tweet_id,
-                text=(tweet.get("note_tweet") or {}).get("text") or tweet["text"],
-                created_at=from_iso(tweet["created_at"]),
-                url=f"https://x.com/{username or 'i/web'}/status/{tweet_id}",
-                author=username,
-                author_reach=int((user.get("public_metrics") or {}).get("followers_count") or 0),
-                engagement=Engagement(
-                    likes=int(metrics.get("like_count") or 0),
-                    replies=int(metrics.get("reply_count") or 0),
-                    reposts=int(metrics.get("retweet_count") or 0),
-                    quotes=int(metrics.get("quote_count") or 0),
-                ),
-                language=tweet.get("lang"),
-                conversation_id=str(tweet.get("conversation_id") or tweet_id),
-                in_reply_to=reply_to,
-                raw={"tweet": tweet, "author": user},
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            log.warning("x: skipping malformed tweet %r: %s: %s", _ident(tweet), type(err).__name__, err)
-            return None
+    def item(self, payload: Any) -> Mention:
+        """``{"tweet": <tweet>, "author": <its includes.users entry or None>}`` as a mention."""
+        parsed = XItem.model_validate(payload)
+        return parsed.tweet.mention(parsed.author or XUser(), {"tweet": payload["tweet"],
+                                                               "author": payload.get("author") or {}})
 
 
-def _ident(item: Any) -> Any:
-    return item.get("id") if isinstance(item, dict) else item
+def _id(tweet: Any) -> str | None:
+    """A tweet's id for the walk's bounds, when it is a usable numeric id."""
+    value = tweet.get("id") if isinstance(tweet, dict) else None
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return text if text.isdigit() and len(text) <= 20 else None

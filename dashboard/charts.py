@@ -5,10 +5,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from dashboard.ui import SENTIMENT_COLORS
+from dashboard.ui import PLATFORM_COLORS, SENTIMENT_COLORS
 
 _SENTIMENTS = list(SENTIMENT_COLORS)
-_ALERT_COLOR = "#e76f51"
+_ALERT_COLOR = SENTIMENT_COLORS["negative"]
+_ALL = "All platforms"
 
 
 def _alert_layers(alerts: pd.DataFrame) -> tuple[alt.Chart, alt.Chart] | None:
@@ -20,9 +21,9 @@ def _alert_layers(alerts: pd.DataFrame) -> tuple[alt.Chart, alt.Chart] | None:
     tooltip = [
         alt.Tooltip("brand:N", title="Brand"),
         alt.Tooltip("kind:N", title="Alert"),
-        alt.Tooltip("severity:Q", title="Severity"),
-        alt.Tooltip("observed:Q", title="Observed", format=".1f"),
-        alt.Tooltip("expected:Q", title="Expected", format=".1f"),
+        alt.Tooltip("severity:Q", title="Severity (1-4)"),
+        alt.Tooltip("observed:Q", title="Negative mentions at the peak", format=".0f"),
+        alt.Tooltip("expected:Q", title="Usually", format=".1f"),
         alt.Tooltip("window_start:T", title="From", format="%Y-%m-%d %H:%M"),
     ]
     band = base.mark_rect(color=_ALERT_COLOR, opacity=0.12).encode(x="window_start:T", x2="window_end:T")
@@ -66,7 +67,13 @@ def volume_by_sentiment(
 
 
 def net_sentiment_lines(df: pd.DataFrame, alerts: pd.DataFrame) -> alt.TopLevelMixin:
-    """Net sentiment per bucket, one line per series; df: bucket, series, net, scored."""
+    """Net sentiment per bucket, one line per series; df: bucket, series, net, scored.
+
+    "All platforms" is dark grey; platforms take :data:`~dashboard.ui.PLATFORM_COLORS`, never the
+    sentiment red or green."""
+    others = sorted(s for s in df["series"].unique() if s != _ALL)
+    domain = [_ALL, *others]
+    palette = ["#212529", *(PLATFORM_COLORS[i % len(PLATFORM_COLORS)] for i in range(len(others)))]
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#adb5bd").encode(y="y:Q")
     lines = (
         alt.Chart(df)
@@ -74,7 +81,7 @@ def net_sentiment_lines(df: pd.DataFrame, alerts: pd.DataFrame) -> alt.TopLevelM
         .encode(
             x=alt.X("bucket:T", title=None),
             y=alt.Y("net:Q", title="Net sentiment", scale=alt.Scale(domain=[-1, 1])),
-            color=alt.Color("series:N", scale=alt.Scale(scheme="tableau10"),
+            color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=palette),
                             legend=alt.Legend(orient="top", title=None)),
             tooltip=[
                 alt.Tooltip("bucket:T", title="From", format="%Y-%m-%d %H:%M"),
@@ -121,3 +128,37 @@ def net_bars(df: pd.DataFrame) -> alt.TopLevelMixin:
         )
     )
     return alt.layer(bars, labels).properties(height=alt.Step(36))
+
+
+def storm_chart(series: pd.DataFrame, band: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                bucket_label: str, bucket_seconds: int) -> alt.TopLevelMixin:
+    """Negative mentions per bucket around a storm against the usual range detection expected.
+
+    series: bucket, negative; band: bucket, expected, low, high (the storm's judged buckets);
+    the storm's window is shaded red.
+    """
+    df = series.assign(bucket_end=series["bucket"] + pd.Timedelta(seconds=bucket_seconds),
+                       in_storm=(series["bucket"] >= start) & (series["bucket"] < end))
+    window = alt.Chart(pd.DataFrame({"start": [start], "end": [end]})).mark_rect(
+        color=_ALERT_COLOR, opacity=0.08).encode(x="start:T", x2="end:T")
+    bars = alt.Chart(df).mark_bar(stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("bucket:T", title=None), x2="bucket_end:T",
+        y=alt.Y("negative:Q", title=f"Negative mentions per {bucket_label}"), y2=alt.datum(0),
+        color=alt.condition(alt.datum.in_storm, alt.value(_ALERT_COLOR), alt.value("#adb5bd")),
+        tooltip=[alt.Tooltip("bucket:T", title="From", format="%a %d %b %H:%M"),
+                 alt.Tooltip("negative:Q", title="Negative mentions")],
+    )
+    layers: list[alt.Chart] = [window]
+    if not band.empty:
+        half = pd.Timedelta(seconds=bucket_seconds / 2)
+        b = band.assign(bucket_end=band["bucket"] + 2 * half, mid=band["bucket"] + half)
+        base = alt.Chart(b)
+        layers.append(base.mark_rect(color="#264653", opacity=0.18).encode(
+            x="bucket:T", x2="bucket_end:T", y="low:Q", y2="high:Q",
+            tooltip=[alt.Tooltip("expected:Q", title="Usually", format=".1f"),
+                     alt.Tooltip("high:Q", title="Top of the usual range", format=".1f")]))
+    layers.append(bars)
+    if not band.empty:
+        layers.append(base.mark_tick(color="#264653", thickness=2, size=18).encode(
+            x=alt.X("mid:T"), y=alt.Y("expected:Q")))
+    return alt.layer(*layers).properties(height=280)

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import case, func, select, text
 
+from dashboard.escalation_queries import InboxFilter, inbox
 from dashboard.sql import (
     MB,
     SS,
@@ -170,31 +171,18 @@ def mention_detail(src: Source, mention_id: int) -> dict[str, Any] | None:
     return None if df.empty else df.iloc[0].to_dict()
 
 
-@cached
 def escalation_queue(src: Source, statuses: tuple[str, ...], brand_ids: tuple[int, ...] = ()) -> pd.DataFrame:
-    """Escalations in ``statuses``, most severe first, then oldest first, with their mention."""
-    stmt = (
-        select(
-            E.c.id, E.c.severity, E.c.status, B.c.name.label("brand"), E.c.created_at, E.c.assignee,
-            E.c.reasons, E.c.acknowledged_at, E.c.resolved_at, E.c.mention_id, M.c.platform,
-            M.c.author, M.c.text, M.c.url,
-        )
-        .join(B, B.c.id == E.c.brand_id)
-        .join(M, M.c.id == E.c.mention_id)
-        .where(E.c.status.in_(list(statuses)))
-        .order_by(E.c.severity.desc(), E.c.created_at.asc(), E.c.id)
-        .limit(1000)
-    )
-    if brand_ids:
-        stmt = stmt.where(E.c.brand_id.in_(list(brand_ids)))
-    return frame(src, stmt)
+    """Escalations in ``statuses`` as the inbox orders them (priority, then the oldest post first), with
+    their mention; see :func:`dashboard.escalation_queries.inbox` for the columns and more filters."""
+    return inbox(src, InboxFilter(statuses=statuses, brand_ids=brand_ids))
 
 
 @cached
 def escalation_timings(src: Source, start: datetime, end: datetime) -> dict[str, float | None]:
     """Median and p90 seconds to acknowledge and to resolve, for escalations created in the window.
 
-    Keys: ack_median, ack_p90, resolve_median, resolve_p90 (None when nothing to measure), created.
+    Keys: ack_median, ack_p90, resolve_median, resolve_p90 (None when nothing to measure), created, and the
+    count in each status (open, acknowledged, resolved, dismissed).
     Counted by :func:`monitor.escalations.stats.escalation_stats`, the one rule for these figures.
     """
     with engine_for(src.url).connect() as conn:
@@ -203,7 +191,7 @@ def escalation_timings(src: Source, start: datetime, end: datetime) -> dict[str,
     def seconds(value: Any) -> float | None:
         return value.total_seconds() if value is not None else None
 
-    return {"created": float(stats.total),
+    return {"created": float(stats.total), **{k: float(v) for k, v in stats.by_status.items()},
             "ack_median": seconds(stats.time_to_acknowledge_median), "ack_p90": seconds(stats.time_to_acknowledge_p90),
             "resolve_median": seconds(stats.time_to_resolve_median), "resolve_p90": seconds(stats.time_to_resolve_p90)}
 
@@ -214,8 +202,8 @@ def alert_history(src: Source, start: datetime, end: datetime, brand_ids: tuple[
     stmt = (
         select(
             A.c.id, B.c.name.label("brand"), A.c.brand_id, A.c.kind, A.c.is_open, A.c.window_start,
-            A.c.window_end, A.c.observed, A.c.expected, A.c.p_value, A.c.severity, A.c.details,
-            A.c.delivery_status, A.c.attempts, A.c.last_error, A.c.sent_at, A.c.created_at,
+            A.c.window_end, A.c.observed, A.c.expected, A.c.severity, A.c.details, A.c.created_at,
+            A.c.acknowledged_by, A.c.resolved_by,
         )
         .join(B, B.c.id == A.c.brand_id)
         .where(A.c.window_end > start, A.c.window_start < end)
@@ -225,15 +213,6 @@ def alert_history(src: Source, start: datetime, end: datetime, brand_ids: tuple[
     if brand_ids:
         stmt = stmt.where(A.c.brand_id.in_(list(brand_ids)))
     return frame(src, stmt)
-
-
-@cached
-def mentions_by_id(src: Source, ids: tuple[int, ...]) -> pd.DataFrame:
-    """Mentions with these ids (an alert's top mentions): id, created_at, platform, author, text, url."""
-    stmt = select(M.c.id, M.c.created_at, M.c.platform, M.c.author, M.c.text, M.c.url).where(
-        M.c.id.in_(list(ids))
-    )
-    return frame(src, stmt.order_by(M.c.created_at.desc()))
 
 
 @cached

@@ -1,8 +1,10 @@
-"""What every page shares: the loaded config, the sidebar filters, the window, formatting.
+"""What every page shares: the loaded config, the signed-in user, the sidebar filters, the window.
 
 The entry file calls :func:`load` once per run; pages call :func:`current` for the same
 :class:`Ctx`. Problems a user can fix (bad config, no database) become text via
-``st.error`` then ``st.stop()``, here and nowhere else.
+``st.error`` then ``st.stop()``, here and nowhere else. The shared filters live in the URL
+(``?window=7d&platforms=x``), so any view can be shared and bookmarked. Formatting lives in
+:mod:`dashboard.fmt` (re-exported here for the pages).
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import DBAPIError
 
-from dashboard import queries
+from dashboard import auth, queries
+from dashboard.fmt import fmt_bytes as fmt_bytes
+from dashboard.fmt import fmt_duration as fmt_duration
+from dashboard.fmt import label_format as label_format
+from dashboard.fmt import md_escape as md_escape
 from dashboard.queries import Source
 from monitor.config import Config, ConfigError, load_config
 from monitor.errors import MonitorError
@@ -34,6 +40,9 @@ from monitor.text import safe_url as safe_url
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 CUSTOM = "Custom"
 SENTIMENT_COLORS = {"negative": "#d1495b", "neutral": "#8d99ae", "positive": "#2a9d8f", "unscored": "#dee2e6"}
+"""Red is bad for the brand, green good, everywhere; platforms get their own hues (:data:`PLATFORM_COLORS`)."""
+PLATFORM_COLORS = ["#4c6ef5", "#7950f2", "#f59f00", "#1098ad", "#5c7cfa", "#ae3ec9", "#495057", "#fab005"]
+"""Blues, purples and ambers, never the sentiment red or green, so a platform never reads as good or bad."""
 LABELS = ("negative", "neutral", "positive")
 _ENTERED: ContextVar[bool] = ContextVar("dashboard_entered", default=False)
 
@@ -136,32 +145,35 @@ def _now_end() -> datetime:
 
 
 def sidebar(ctx: Ctx) -> None:
-    """The filters every page shares: window, custom dates, platforms, the user's name."""
+    """The filters every page shares, kept in the URL: window, custom dates, platforms; and, with
+    login off, the name actions are recorded under."""
     with st.sidebar:
         st.segmented_control(
-            "Window", [*WINDOWS, CUSTOM], default="7d", required=True, key="window", persist_state="session"
+            "Window", [*WINDOWS, CUSTOM], default="7d", required=True, key="window", bind="query-params",
+            persist_state="session",
         )
         if st.session_state.get("window") == CUSTOM:
             today = utcnow().date()
             st.date_input(
                 "Dates (UTC)", value=(today - timedelta(days=6), today), max_value=today,
-                key="custom_dates", persist_state="session",
+                key="dates", bind="query-params", persist_state="session",
             )
         st.multiselect(
             "Platforms", queries.platforms(ctx.src), key="platforms", placeholder="All platforms",
-            persist_state="session",
+            bind="query-params", persist_state="session",
         )
-        st.text_input("Your name", key="user_name", placeholder="for assignments and corrections",
-                      persist_state="session")
+        if not ctx.config.dashboard.auth.enabled:
+            st.text_input("Your name", key="user_name", placeholder="recorded with what you do",
+                          persist_state="session")
         refresh = int(ctx.config.dashboard.refresh.total_seconds())
-        st.caption(f"Live: refreshes every {refresh}s · times in UTC")
+        st.caption(f"Live: refreshes every {refresh}s · times in {ctx.config.dashboard.time_zone}")
 
 
 def window() -> Window:
     """The window the sidebar selects."""
     choice = st.session_state.get("window") or "7d"
     if choice == CUSTOM:
-        dates = st.session_state.get("custom_dates") or ()
+        dates = st.session_state.get("dates") or ()
         if isinstance(dates, date):
             dates = (dates,)
         if dates:
@@ -179,7 +191,26 @@ def selected_platforms() -> tuple[str, ...]:
 
 
 def user_name() -> str:
+    """The name actions are recorded under: the signed-in user's, or (login off) the sidebar's; "" if none."""
+    user = auth.current_user()
+    if user is not None:
+        return user.username
     return (st.session_state.get("user_name") or "").strip()
+
+
+def can_act() -> bool:
+    """Whether this session may change anything: an agent, or anyone when login is off."""
+    ctx = st.session_state.get("_ctx")
+    if isinstance(ctx, Ctx) and not ctx.config.dashboard.auth.enabled:
+        return True
+    user = auth.current_user()
+    return user is not None and user.can_act
+
+
+def tz() -> str:
+    """The team's time zone (``dashboard.time_zone``)."""
+    ctx = st.session_state.get("_ctx")
+    return ctx.config.dashboard.time_zone if isinstance(ctx, Ctx) else "UTC"
 
 
 def live(ctx: Ctx) -> Callable[[Callable[[], None]], Callable[[], None]]:
@@ -214,36 +245,16 @@ def net_sentiment(positive: float, negative: float, scored: float) -> float | No
     return (positive - negative) / scored if scored else None
 
 
-def fmt_duration(seconds: float | None) -> str:
-    """``seconds`` as e.g. 45s, 12m, 3.5h, 2.1d; an em dash when unknown."""
-    if seconds is None or pd.isna(seconds):
-        return "—"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
-
-
-def fmt_bytes(n: int | None) -> str:
-    if n is None:
-        return "unknown"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
-
-
 def act(action: Callable[[], object], done: str) -> None:
     """Run a person's action on the store; on success show ``done`` after the rerun.
 
     The one place a page turns a domain error (:class:`~monitor.errors.MonitorError`) into
-    text: it is shown with ``st.error`` and the run stops, with nothing written.
+    text: it is shown with ``st.error`` and the run stops, with nothing written. A read-only
+    user is refused here, whatever the page shows.
     """
+    if not can_act():
+        st.error("Your account is read-only: ask whoever runs the monitor for the agent role to act.")
+        st.stop()
     try:
         action()
     except MonitorError as err:
@@ -267,15 +278,3 @@ def bucket_range(win: Window) -> pd.DatetimeIndex:
     size = timedelta(seconds=win.bucket_seconds)
     first = pd.Timestamp(bucket_start(bucket_index(win.start, size), size))
     return pd.date_range(first, pd.Timestamp(win.end), freq=f"{win.bucket_seconds}s", inclusive="left")
-
-
-def md_escape(value: object) -> str:
-    """``value`` as Markdown that shows literally (no links, emphasis or HTML)."""
-    out = str(value)
-    for ch in "\\`*_{}[]()<>#+-.!|~$":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
-def label_format(label: object) -> str:
-    return "—" if label is None or (isinstance(label, float) and pd.isna(label)) else str(label)

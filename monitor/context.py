@@ -29,9 +29,9 @@ class App:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> App:
-        """Load ``path``; raises :class:`monitor.config.ConfigError`."""
-        return cls(config=load_config(path), env=os.environ if env is None else env,
-                   config_path=Path(path))
+        """Load ``path`` (``database.url_env`` read from ``env``); raises :class:`monitor.config.ConfigError`."""
+        env = os.environ if env is None else env
+        return cls(config=load_config(path, env), env=env, config_path=Path(path))
 
     @cached_property
     def engine(self) -> Engine:

@@ -1,7 +1,8 @@
 """The scheduled jobs as plain functions: each runs once from the CLI or from the scheduler.
 
-Each returns a short summary line and raises nothing it can handle: the scheduler logs
-what it returns, the CLI prints it.
+Each returns its result, whose ``str`` is one summary line, and raises nothing it can
+handle: the scheduler logs that line, the CLI prints it (neither both, so each result is
+shown once).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -18,6 +20,9 @@ from monitor.context import App
 from monitor.ingest.collect import CollectReport, collect_source, paused
 from monitor.store import Alert, utcnow
 
+if TYPE_CHECKING:
+    from monitor.alerts import DeliveryReport
+
 log = logging.getLogger(__name__)
 
 
@@ -25,23 +30,16 @@ def collect(app: App, source: str, *, stop: threading.Event | None = None, force
     """Collect from ``source`` unless it is paused (``force`` runs it anyway)."""
     reason = None if force else paused(app, source)
     if reason:
-        log.info("collect %s: skipped, paused: %s", source, reason)
-        return CollectReport(source=source, status="paused", message=reason)
-    report = collect_source(app, source, stop=stop)
-    r = report.result
-    log.info("collect %s: %s, %d new, %d duplicate, %d unmatched", source, report.status,
-             r.stored, r.duplicates, r.unmatched)
-    return report
+        return CollectReport(source=source, status="paused", message=f"not run, paused: {reason}")
+    return collect_source(app, source, stop=stop)
 
 
 def score(app: App, *, progress: bool = False, limit: int | None = None) -> int:
     """Score every mention without a score; returns how many were scored."""
     from monitor.scoring import score_pending
 
-    n = score_pending(app.engine, app.models, batch_size=max(app.config.model.batch_size, 256),
-                      limit=limit, progress=progress)
-    log.info("score: %d mentions scored with %s", n, app.scorer.version)
-    return n
+    return score_pending(app.engine, app.models, batch_size=max(app.config.model.batch_size, 256),
+                         limit=limit, progress=progress)
 
 
 @dataclass
@@ -83,15 +81,11 @@ def run_detection(engine: Engine, config: Config, *, now: datetime | None = None
 
 def detect(app: App) -> str:
     """Run escalation rules and spike detection; returns a summary line."""
-    report = run_detection(app.engine, app.config)
-    log.info("detect: %s", report)
-    return str(report)
+    return str(run_detection(app.engine, app.config))
 
 
-def send_alerts(app: App) -> str:
-    """Deliver pending alert emails; returns a summary line."""
+def send_alerts(app: App) -> DeliveryReport:
+    """Deliver pending alert emails; returns the report (``failed`` names each failed delivery)."""
     from monitor.alerts import send_pending
 
-    report = send_pending(app.engine, app.config, app.env)
-    log.info("send-alerts: %s", report)
-    return str(report)
+    return send_pending(app.engine, app.config, app.env)

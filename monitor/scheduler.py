@@ -36,7 +36,7 @@ def build_scheduler(app: App, stop: threading.Event) -> BackgroundScheduler:
     now = utcnow()
 
     def add(job_id: str, func: Callable[..., Any], every: timedelta, *args: Any, **kwargs: Any) -> None:
-        sched.add_job(func, "interval", args=args, kwargs=kwargs, id=job_id, name=job_id,
+        sched.add_job(logged, "interval", args=(job_id, func, *args), kwargs=kwargs, id=job_id, name=job_id,
                       seconds=every.total_seconds(), next_run_time=now)
 
     for name, source in cfg.sources.enabled().items():
@@ -50,6 +50,15 @@ def build_scheduler(app: App, stop: threading.Event) -> BackgroundScheduler:
 
     sched.add_listener(on_error, EVENT_JOB_ERROR)
     return sched
+
+
+def logged(job_id: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one job and log its one result line (a warning when it failed); returns the result."""
+    result = func(*args, **kwargs)
+    failed = bool(getattr(result, "failed", False)) or getattr(result, "status", "ok") != "ok"
+    line = str(result) if job_id.startswith("collect:") else f"{job_id}: {result}"
+    log.log(logging.WARNING if failed else logging.INFO, "%s", line)
+    return result
 
 
 def run_forever(app: App, *, stop: threading.Event | None = None, install_signals: bool = True) -> None:

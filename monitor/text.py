@@ -2,15 +2,19 @@
 
 - :func:`fold`: how text is compared (Unicode NFKC, case-folded);
 - :func:`term_regex` / :func:`find_terms`: a term or phrase as a whole word, any case, also as
-  a hashtag (``#lawsuit``) and across line breaks; used by brand matching and by the
-  escalation rules' risk terms alike;
+  a hashtag (``#lawsuit``) and across line breaks; used by the escalation rules' risk terms
+  (brand names add the written forms of :mod:`monitor.ingest.matching` on the same folding:
+  plurals, versions, joined words, tickers);
 - :func:`handle_regex`: an ``@handle`` not glued to a longer handle;
-- :func:`normalise_text`: what is stored (NFC, no NULs, trimmed);
-- :func:`safe_url`: a link that may be offered to a person (http or https only).
+- :func:`normalise_text`: the one normalisation every source's text gets at the edge (entities
+  decoded, NFKC, no NULs, trimmed), so storage, matching and the model read the same text;
+- :func:`safe_url`: a link that may be offered to a person (http or https only);
+- :func:`mask_url`: any URL's password hidden, wherever a URL is printed.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -70,11 +74,28 @@ def handle_regex(handle: str) -> str:
     return rf"(?<![\w@])@{re.escape(handle_name(handle))}(?!\w)"
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def normalise_text(text: str) -> str:
-    """Unicode NFC, no NULs, no surrounding whitespace; inner line breaks kept."""
-    return unicodedata.normalize("NFC", text).replace("\x00", "").strip()
+    """Text as it is stored, matched and scored: HTML entities decoded (X and Reddit send ``&`` as
+    ``&amp;``), lone surrogates (invalid Unicode) replaced by U+FFFD, Unicode NFKC, NULs removed,
+    surrounding whitespace trimmed; inner line breaks kept. Apply it once: decoding entities
+    twice would turn a written ``&amp;`` into ``&``."""
+    text = _SURROGATE.sub("\ufffd", html.unescape(text))
+    return unicodedata.normalize("NFKC", text).replace("\x00", "").strip()
 
 
 def safe_url(url: object) -> str | None:
     """``url`` if it is an http(s) link, else None (a ``javascript:`` link is never offered)."""
     return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None
+
+
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*(?=@)")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&;](?:password|passwd|pwd)=)[^&;\s]*")
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***`` (``postgresql://u:***@host/db``),
+    also one given as a ``password=`` query parameter."""
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***", text))

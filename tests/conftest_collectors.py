@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from collectors.base import Collector, CollectorError, Mention
+from collectors.base import Collector, CollectorError, Mention, Rejected
 from monitor.config import BrandConfig
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -39,9 +39,10 @@ def fast(collector: Collector, attempts: int = 3) -> Collector:
 
 @dataclass
 class Run:
-    """What one run stored: the mentions and cursor of every page, and the error that ended it."""
+    """What one run stored: the mentions, rejected items and cursor of every page, and the error that ended it."""
 
     mentions: list[Mention] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
     cursors: list[dict[str, Any]] = field(default_factory=list)
     error: CollectorError | None = None
 
@@ -53,6 +54,11 @@ class Run:
     def ids(self) -> list[str]:
         return [m.native_id for m in self.mentions]
 
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Each rejected item's position -> the reason it was rejected."""
+        return {r.position: r.reason for r in self.rejected}
+
 
 def drain(collector: Collector, cursor: dict[str, Any] | None = None) -> Run:
     """Run ``collector.fetch`` like the pipeline: store each page, keep its cursor, stop on error.
@@ -63,6 +69,7 @@ def drain(collector: Collector, cursor: dict[str, Any] | None = None) -> Run:
     try:
         for page in collector.fetch(cursor or {}):
             run.mentions.extend(page.mentions)
+            run.rejected.extend(page.rejected)
             run.cursors.append(json.loads(json.dumps(page.cursor)))
             for m in page.mentions:
                 json.dumps(dict(m.raw))

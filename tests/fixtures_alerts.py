@@ -64,13 +64,14 @@ def add_mention(
     native_id: str | None = None,
     **fields: Any,
 ) -> int:
-    """Insert one scored mention matched to ``brand_id``; returns the mention id."""
+    """Insert one scored mention matched to ``brand_id`` (collected as it was written); returns the mention id."""
     p_pos = (1 - p_negative) / 2
     if label is None:
         label = "negative" if p_negative >= 0.5 else ("positive" if p_pos > 0.4 else "neutral")
     with session_scope(engine) as s:
         m = Mention(platform=platform, native_id=native_id or f"n{next(_ids)}", source="test", text=text,
-                    created_at=created_at, url=fields.pop("url", "https://x.test/p"), **fields)
+                    created_at=created_at, collected_at=fields.pop("collected_at", None) or created_at,
+                    url=fields.pop("url", "https://x.test/p"), **fields)
         s.add(m)
         s.flush()
         assert m.id is not None
@@ -103,10 +104,13 @@ def bulk_history(
     seed: int = 7,
     text: str = "acme order late again",
     bucket: timedelta = timedelta(hours=1),
+    platform: str = "x",
+    collected_at: datetime | None = None,
 ) -> int:
     """Insert Poisson negative (and ``other_ratio`` times as many neutral) mentions; returns the count.
 
-    ``neg_rate(t)`` is the expected negatives per ``bucket`` starting at ``t``.
+    ``neg_rate(t)`` is the expected negatives per ``bucket`` starting at ``t``. Mentions are
+    collected as they are written, or all at ``collected_at`` (a backfill) when given.
     """
     rng = np.random.default_rng(seed)
     mentions: list[dict[str, Any]] = []
@@ -115,21 +119,23 @@ def bulk_history(
         lam = neg_rate(t)
         for is_neg, n in ((True, rng.poisson(lam)), (False, rng.poisson(lam * other_ratio))):
             for off in rng.uniform(0, bucket.total_seconds(), size=n):
-                mentions.append({"created_at": t + timedelta(seconds=float(off)), "neg": is_neg})
+                created = t + timedelta(seconds=float(off))
+                mentions.append({"created_at": created, "neg": is_neg,
+                                 "collected_at": max(created, collected_at) if collected_at else created})
         t += bucket
-    return _bulk_insert(engine, brand_id, mentions, text)
+    return _bulk_insert(engine, brand_id, mentions, text, platform)
 
 
-def _bulk_insert(engine: Engine, brand_id: int, rows: list[dict[str, Any]], text: str) -> int:
+def _bulk_insert(engine: Engine, brand_id: int, rows: list[dict[str, Any]], text: str, platform: str = "x") -> int:
     if not rows:
         return 0
     with engine.begin() as conn:
         first = next(_ids)
         for _ in range(len(rows)):
             next(_ids)
-        mention_rows = [{"platform": "x", "native_id": f"b{first + i}", "source": "test",
+        mention_rows = [{"platform": platform, "native_id": f"b{first + i}", "source": "test",
                          "text": text if r["neg"] else "acme ok", "created_at": r["created_at"],
-                         "collected_at": r["created_at"], "raw": {}, "url": "", "author": "",
+                         "collected_at": r["collected_at"], "raw": {}, "url": "", "author": "",
                          "author_reach": 0, "likes": 0, "replies": 0, "reposts": 0, "quotes": 0,
                          "engagement": 0} for i, r in enumerate(rows)]
         conn.execute(insert(Mention), mention_rows)

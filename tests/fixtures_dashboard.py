@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor.store import (
     Alert,
+    AlertDelivery,
     Brand,
     Escalation,
     Mention,
@@ -34,6 +35,7 @@ LABELS = ("negative", "neutral", "positive", None)
 HOSTILE_TEXT = "<script>alert(1)</script> **markdown** [link](http://x)"
 CURRENT = 360  # mentions in the last ~6.3 days, 25 minutes apart
 PREVIOUS = 60  # mentions 8 to 13 days ago
+TIER_FLOOR = {1: 46, 2: 55, 3: 67, 4: 79}  # the default escalation.tiers
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,10 @@ def _work(s: Session, out: Seed, now: datetime) -> None:
     statuses = ["open"] * 5 + ["acknowledged"] * 3 + ["resolved"] * 3 + ["dismissed"]
     for k, (m, status) in enumerate(zip(negatives, statuses, strict=True)):
         created = m.created_at + timedelta(minutes=3)
-        esc = Escalation(mention_id=m.id, brand_id=acme, conversation_key=f"x:c{m.id}", severity=1 + k % 4,
-                         status=status, reasons=["negative", "risk_term:refund"], created_at=created)
+        severity = 1 + k % 4
+        esc = Escalation(mention_id=m.id, brand_id=acme, conversation_key=f"x:c{m.id}", severity=severity,
+                         priority=TIER_FLOOR[severity] + k, status=status, reasons=["negative 80%", "money: refund"],
+                         created_at=created)
         if status != "open":
             esc.acknowledged_at = created + timedelta(minutes=10 * (k + 1))
         if status in ("resolved", "dismissed"):
@@ -140,25 +144,35 @@ def _work(s: Session, out: Seed, now: datetime) -> None:
         idx = out.mentions.index(m)
         out.mentions[idx] = SeedMention(m.id, m.brands, m.platform, m.label, m.created_at, m.text, True)
     alerts = [
-        Alert(brand_id=acme, kind="negative_spike", is_open=True, window_start=now - timedelta(hours=5),
-              window_end=now - timedelta(hours=4), observed=42, expected=6.5, p_value=1e-6, severity=3,
-              details={"rising_terms": [{"term": "outage", "count": 9, "share": 0.4, "baseline_share": 0.02}],
+        Alert(brand_id=acme, kind="negative_volume", is_open=True, window_start=now - timedelta(hours=5),
+              window_end=now - timedelta(hours=4), observed=42, expected=6.5, p_value=1.2e-22, severity=3,
+              details={"bucket_seconds": 3600, "dispersion": 1.5,
+                       "buckets": [{"start": (now - timedelta(hours=5)).isoformat(), "observed": 42, "expected": 6.5}],
+                       "rising_terms": [{"term": "outage", "count": 9, "share": 0.4, "baseline_share": 0.02}],
                        "top_mentions": [{"id": out.mentions[0].id, "text": HOSTILE_TEXT, "url": "javascript:alert(2)",
-                                         "author": "user0", "platform": "x"}]},
-              delivery_status="sent", attempts=1, sent_at=now - timedelta(hours=4)),
-        Alert(brand_id=out.brand_ids["Globex"], kind="negative_spike", is_open=False,
+                                         "author": "user0", "platform": "x", "reach": 120_000}]}),
+        Alert(brand_id=out.brand_ids["Globex"], kind="negative_volume", is_open=False,
               window_start=now - timedelta(days=3), window_end=now - timedelta(days=3, hours=-1), observed=20,
-              expected=4.0, p_value=2e-4, severity=2, details={"rising_terms": ["recall"]},
-              delivery_status="failed", attempts=5, last_error="SMTP 535 authentication failed"),
+              expected=4.0, p_value=2e-4, severity=2, details={"rising_terms": ["recall"]}),
     ]
     s.add_all(alerts)
     s.flush()
     out.alert_ids = [int(a.id or 0) for a in alerts]
+    s.add_all([
+        AlertDelivery(alert_id=out.alert_ids[0], channel="email", status="sent", attempts=1,
+                      sent_at=now - timedelta(hours=4), target="smtp.acme.test"),
+        AlertDelivery(alert_id=out.alert_ids[0], channel="care-slack", status="failed", attempts=2,
+                      last_error="care-slack did not accept the alert: HTTP 500", next_attempt_at=now),
+        AlertDelivery(alert_id=out.alert_ids[1], channel="email", status="failed", attempts=5,
+                      last_error="SMTP 535 authentication failed"),
+    ])
     s.add(SourceState(name="x", last_run_at=now - timedelta(minutes=2), last_success_at=now - timedelta(minutes=2),
                       mentions_collected=250, runs=40))
     s.add(SourceState(name="reddit", last_run_at=now - timedelta(minutes=3), last_error="HTTP 429 rate limited",
                       last_error_at=now - timedelta(minutes=3), last_success_at=now - timedelta(hours=2),
                       mentions_collected=120, runs=38))
+    s.add(SourceState(name="hackernews", last_run_at=now - timedelta(minutes=22),  # every 1m: late
+                      last_success_at=now - timedelta(minutes=22), mentions_collected=40, runs=9))
 
 
 def write_config(tmp_path: Path, db_url: str, **dashboard: object) -> Path:
@@ -170,7 +184,10 @@ def write_config(tmp_path: Path, db_url: str, **dashboard: object) -> Path:
             {"name": "Initech", "keywords": ["initech"], "is_own": False},
         ],
         "database": {"url": db_url},
-        "dashboard": {"refresh": "60s", "cache_ttl": "30s", "page_size": 25, **dashboard},
+        "sources": {"x": {"enabled": True, "interval": "5m"}, "reddit": {"enabled": True, "interval": "5m"},
+                    "hackernews": {"enabled": True, "interval": "1m"}},
+        "dashboard": {"refresh": "60s", "cache_ttl": "30s", "page_size": 25, "auth": {"enabled": False},
+                      **dashboard},
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

@@ -11,9 +11,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from rich.console import Console
 
+from monitor.cli import cli
 from monitor.lab.backtest import BacktestError, backtest, print_backtest
+from tests.conftest import write_config
 from tests.fixtures_alerts import T0, daily_weekly_rate, make_config
 
 STORM = T0 + timedelta(days=7, hours=14)
@@ -72,7 +75,7 @@ def test_backtest_replays_a_file_and_reports_the_storm_once(tmp_path: Path) -> N
     assert alert.brand == "Acme" and alert.kind == "negative_volume"
     assert alert.window_start == STORM and STORM < alert.sent_at <= STORM + 2 * timedelta(hours=1)
     assert alert.observed >= 40 and alert.closed_at is not None
-    assert "down" in alert.rising_terms or "broken" in alert.rising_terms
+    assert any(w in term.split() for term in alert.rising_terms for w in ("down", "broken"))  # words or phrases
     monday = (STORM - timedelta(days=STORM.weekday())).date()
     assert report.per_brand_week == {("Acme", monday): 1}
     assert report.escalations >= 1  # the storm thread ("down", "broken") needs a human
@@ -111,3 +114,21 @@ def test_backtest_time_is_the_files_time(tmp_path: Path) -> None:
     report = backtest(path, make_config(), KeywordScorer())
     assert report.start == datetime(2026, 11, 2, 0, 0) and report.end is not None
     assert report.end <= datetime(2026, 11, 3, 1, 0)
+
+
+def test_backtest_json_lists_the_alerts_and_escalations_for_scripts(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "history.jsonl", rows())
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(cli, ["-c", str(write_config(tmp_path, brands=[
+        {"name": "Acme", "keywords": ["acme"], "handles": ["@acme"]}])), "backtest", str(path), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    [alert] = data["alerts"]
+    assert {"brand", "kind", "sent_at", "window_start", "window_end", "observed", "expected", "severity"} <= set(alert)
+    assert alert["brand"] == "Acme" and alert["window_start"] == STORM.isoformat()
+    assert datetime.fromisoformat(alert["sent_at"]) <= STORM + 2 * timedelta(hours=1)
+    assert alert["summary"].startswith("4") and " people; usually " in alert["summary"]
+    assert data["escalations"], "the storm's thread needs a human"
+    first = data["escalations"][0]
+    assert set(first) == {"platform", "native_id", "brand", "severity", "priority", "reasons"}
+    assert first["brand"] == "Acme" and first["platform"] == "file" and first["reasons"]

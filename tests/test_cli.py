@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -91,29 +92,106 @@ def test_unknown_source_is_a_usage_error(config_path: Path) -> None:
     assert "unknown source 'myspace'" in result.output
 
 
-def test_missing_config_is_exit_2_with_the_fix(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "none.yaml"), "status"])
+@pytest.mark.parametrize("command", ["status", "init"])
+def test_missing_config_is_exit_2_and_says_what_to_write(tmp_path: Path, command: str) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "none.yaml"), command])
     assert result.exit_code == 2
-    assert "file not found (run `monitor init` or pass --config PATH)" in result.output
+    assert "none.yaml: file not found; write one (README, 'config.yaml': at least one brand" in result.output
+    assert "run `monitor init`" not in result.output and "Traceback" not in result.output
 
 
-def test_disabled_collector_without_credentials_is_skipped_with_a_warning(tmp_path: Path) -> None:
+def test_a_named_source_that_is_skipped_for_a_missing_credential_exits_1(tmp_path: Path) -> None:
     from tests.conftest import write_config
 
     config = write_config(tmp_path, sources={"file": {"enabled": False}, "x": {"enabled": True}})
     invoke(config, "init")
     result = CliRunner().invoke(cli, ["--config", str(config), "collect", "x"], env={"X_BEARER_TOKEN": ""})
-    assert result.exit_code == 0
-    assert "x: skipped" in result.output and "X_BEARER_TOKEN" in result.output
+    assert result.exit_code == 1
+    assert result.output.count("X_BEARER_TOKEN") == 1  # one line: the result, not also a log line
+    assert result.output.startswith("x: skipped, 0 new")
+    every = CliRunner().invoke(cli, ["--config", str(config), "collect"], env={"X_BEARER_TOKEN": ""})
+    assert every.exit_code == 0 and "x: skipped" in every.output  # not named: a warning, not a failure
 
 
-def test_csv_file_with_missing_header_column_pauses_source_with_clear_error(config_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["status"], ["status", "--json"], ["score"], ["detect"], ["send-alerts"],
+                                     ["rejected"]])
+def test_commands_before_init_say_so_and_create_no_database(config_path: Path, tmp_path: Path,
+                                                            command: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config_path), *command])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"Error: no database at {tmp_path / 'monitor.db'} yet: run `monitor init` first"
+    assert not (tmp_path / "monitor.db").exists()
+
+
+def test_a_database_file_without_tables_is_not_initialised(config_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "monitor.db").write_bytes(b"")
+    result = CliRunner().invoke(cli, ["--config", str(config_path), "status"])
+    assert result.exit_code == 2 and "has no tables yet: run `monitor init` first" in result.output
+
+
+def test_send_alerts_exits_1_when_a_delivery_failed(tmp_path: Path) -> None:
+    import socket
+    from datetime import timedelta
+
+    from monitor.context import App
+    from monitor.store import Alert, session_scope, utcnow
+    from tests.conftest import write_config
+
+    with socket.socket() as s:  # a port nothing listens on: the SMTP server is down
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    config = write_config(tmp_path, alerts={"recipients": ["care@acme.test"], "outbox_dir": str(tmp_path / "out"),
+                                            "smtp": {"host": "127.0.0.1", "port": closed, "security": "none",
+                                                     "username_env": None, "password_env": None, "timeout": 2}})
+    assert invoke(config, "init").exit_code == 0
+    assert invoke(config, "send-alerts").exit_code == 0  # nothing to deliver
+    app = App.from_file(config, env={})
+    now = utcnow()
+    with session_scope(app.engine) as s:
+        brand = s.execute(select(Brand)).scalars().first()
+        s.add(Alert(brand_id=brand.id, kind="negative_volume", window_start=now - timedelta(hours=1),
+                    window_end=now, observed=30, expected=3, next_attempt_at=now - timedelta(minutes=1)))
+    app.engine.dispose()
+    result = invoke(config, "send-alerts")
+    assert result.exit_code == 1
+    assert "0 sent, 1 failed" in result.output
+
+
+def test_a_successful_run_clears_the_last_error(config_path: Path, tmp_path: Path) -> None:
+    invoke(config_path, "init")
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    bad = tmp_path / "inbox" / "bad.csv"
+    bad.write_text("id,body\n1,Acme\n", encoding="utf-8")
+    assert invoke(config_path, "collect", "file").exit_code == 1
+    state = json.loads(invoke(config_path, "status", "--json").output)["sources"][0]
+    assert "header: lacks column(s) created_at, text" in state["last_error"]
+    bad.unlink()
+    assert invoke(config_path, "collect", "file").exit_code == 0
+    state = json.loads(invoke(config_path, "status", "--json").output)["sources"][0]
+    assert state["last_error"] is None and state["last_success_at"] is not None
+
+
+def test_each_job_prints_one_result_line_and_no_library_logs(config_path: Path, tmp_path: Path) -> None:
+    init = invoke(config_path, "init")
+    assert init.output.splitlines() == [f"initialised sqlite:///{tmp_path / 'monitor.db'} with 2 brand(s)"]
+    drop(tmp_path, ROWS)
+    result = invoke(config_path, "collect")
+    assert result.output.splitlines() == [
+        "file: ok, 2 new, 0 duplicate, 1 unmatched, 1 rejected (see `monitor rejected`)"]
+    upgrade = invoke(config_path, "db", "upgrade")
+    assert upgrade.output.splitlines() == ["database at revision head"]  # no alembic INFO lines
+
+
+def test_csv_file_with_missing_header_column_is_a_clear_error_and_the_other_files_are_read(
+        config_path: Path, tmp_path: Path) -> None:
     invoke(config_path, "init")
     (tmp_path / "inbox").mkdir(exist_ok=True)
     (tmp_path / "inbox" / "bad.csv").write_text("id,body\n1,Acme\n", encoding="utf-8")
+    drop(tmp_path, ROWS[:1])
     result = invoke(config_path, "collect", "file")
     assert result.exit_code == 1
-    assert "header lacks column(s) created_at, text" in result.output
+    assert "bad.csv: header: lacks column(s) created_at, text" in result.output
+    assert mentions(config_path) == 1
 
 
 def test_backtest_replays_a_labelled_file_and_prints_the_alert(tmp_path: Path) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
-import pytest
 import responses
 from responses import matchers
 
@@ -91,13 +89,16 @@ def test_rate_limit_mid_walk_then_resume_has_no_gaps_and_no_duplicates() -> None
 
 
 @responses.activate
-def test_malformed_hits_are_skipped_and_the_rest_kept(caplog: pytest.LogCaptureFixture) -> None:
+def test_malformed_hits_are_rejected_naming_the_field_and_the_rest_kept() -> None:
     page("search_malformed")
-    with caplog.at_level(logging.WARNING, logger="collectors.hackernews"):
-        run = drain(collector())
+    run = drain(collector())
     assert run.ids == ["42100020", "42100017"]
-    assert "2 hits without objectID" in caplog.text and "42100018" in caplog.text
     assert run.mentions[1].text == "Acme Show HN"
+    assert run.reasons == {
+        "hit 42100018": "points: 'lots' is not a number (write a whole number from 0, or leave it empty)",
+        "hit 42100019": "created_at_i: missing, and so is created_at",
+        "hackernews 'Acme' page 0, item 5": "objectID: missing",
+    }
 
 
 @responses.activate

@@ -9,12 +9,15 @@ import pytest
 from collectors.base import RetriableError
 from collectors.text import jsonable, short_id, strip_html
 from collectors.web import RetryPolicy, Transient, reset_time, with_retries
+from monitor.text import normalise_text
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
-def test_strip_html_keeps_paragraphs_and_unescapes() -> None:
-    assert strip_html("<p>A &amp; B</p><p>line<br>two&nbsp;x</p>") == "A & B\nline\ntwo x"
+def test_strip_html_keeps_paragraphs_and_leaves_entities_to_the_one_normalisation() -> None:
+    stripped = strip_html("<p>A &amp; B</p><p>line<br>two&nbsp;x &#8220;q&#x201d; AT&T &amp;amp;</p>")
+    assert stripped == "A &amp; B\nline\ntwo x &#8220;q&#x201d; AT&T &amp;amp;"
+    assert normalise_text(stripped) == "A & B\nline\ntwo x \u201cq\u201d AT&T &amp;"  # decoded once, never twice
     assert strip_html(None) == "" and strip_html("plain") == "plain"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 import responses
 from responses import matchers
@@ -123,12 +121,15 @@ def test_hashtags_default_to_the_brand_terms() -> None:
 
 
 @responses.activate
-def test_malformed_statuses_skipped(caplog: pytest.LogCaptureFixture) -> None:
+def test_malformed_statuses_are_rejected_naming_the_field() -> None:
     timeline("tag_malformed")
-    with caplog.at_level(logging.WARNING, logger="collectors.mastodon"):
-        run = drain(collector())
+    run = drain(collector())
     assert [i.rsplit("/", 1)[1] for i in run.ids] == ["113500000000000012", "113500000000000009"]
-    assert caplog.text.count("skipping malformed status") == 2
+    assert run.reasons == {
+        "status 113500000000000011": "status.created_at: missing",
+        "status 113500000000000010": "status.created_at: 'not a date' is not a time (write an ISO-8601 time, "
+                                    "e.g. 2026-11-20T14:05:00Z, or epoch seconds)",
+    }
     assert run.cursor["streams"][KEY]["since_id"] == "113500000000000012"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -154,14 +154,32 @@ def test_forbidden_subreddit_is_fatal(reddit_api: responses.RequestsMock) -> Non
     assert reddit_api.calls[1].request.params["restrict_sr"] == "True"
 
 
-def test_malformed_things_are_skipped(
-    reddit_api: responses.RequestsMock, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_malformed_things_are_rejected_naming_the_field(reddit_api: responses.RequestsMock) -> None:
     listing(reddit_api, SEARCH, "search_malformed")
-    with caplog.at_level(logging.WARNING, logger="collectors.reddit"):
-        run = drain(collector(comments=False))
+    run = drain(collector(comments=False))
     assert run.ids == ["t3_1gx0a5", "t3_1gx0a3"]
-    assert "t3_1gx0a4 without created_utc" in caplog.text and "1gx0b1" in caplog.text
+    assert run.reasons == {
+        "t3 t3_1gx0b1": "title: missing",
+        "t3 t3_1gx0a4": "created_utc: 'soon' is not a time (write an ISO-8601 time, e.g. 2026-11-20T14:05:00Z, "
+                        "or epoch seconds)",
+    }
+    kept = json.loads(next(r.payload for r in run.rejected if r.position == "t3 t3_1gx0a4"))
+    assert kept["kind"] == "t3" and kept["data"]["created_utc"] == "soon"
+
+
+def test_old_comments_without_permalink_get_one_built_from_link_id_and_id(reddit_api: responses.RequestsMock) -> None:
+    listing(reddit_api, COMMENTS, "comments_2016")
+    empty = {"kind": "Listing", "data": {"after": None, "before": None, "children": []}}
+    reddit_api.get("https://oauth.reddit.com/r/technology+gadgets/search/", json=empty)
+    run = drain(collector(search_all=False))
+    assert run.rejected == []
+    assert run.ids == ["t1_d0k3x1a", "t1_d0k3w9z"]
+    first = run.mentions[0]
+    assert first.url == "https://www.reddit.com/r/technology/comments/4a1b2c/_/d0k3x1a/"
+    assert first.created_at == datetime(2016, 3, 15, 0, 0, tzinfo=UTC)
+    assert first.text == "Acme Cloud doubled the price again, AT&T style"  # the one entity decoding at the edge
+    assert first.engagement.likes == 0  # a score of -3: more downvotes, no likes
+    assert run.mentions[1].in_reply_to == "t1_d0k3w1q"
 
 
 @pytest.mark.parametrize("missing", ["REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"])

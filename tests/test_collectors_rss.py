@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -47,13 +46,13 @@ def test_google_alerts_atom_entries_become_mentions() -> None:
 
 
 @responses.activate
-def test_rss2_feed_fields_and_entries_without_id_or_date(caplog: pytest.LogCaptureFixture) -> None:
+def test_rss2_feed_fields_and_entries_without_id_or_date() -> None:
     serve(NEWS, "news.rss.xml")
-    with caplog.at_level(logging.WARNING, logger="collectors.rss"):
-        run = drain(collector(NEWS))
+    run = drain(collector(NEWS))
     assert run.ids == ["technews-5521", "https://technews.example.com/link-only",
                        "https://technews.example.com/acme-q3"]
-    assert "without id or link" in caplog.text
+    [(position, reason)] = run.reasons.items()
+    assert position.startswith(f"rss {NEWS}, an entry without id or link") and reason == "id: missing, and so is link"
     m = run.mentions[0]
     assert (m.author, m.language, m.url) == ("Sam Reporter", "en", "https://technews.example.com/acme-outage")
     assert m.text == "Acme outage hits thousands of customers\nAcme's cloud service was down for two hours."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ from responses import matchers
 
 from collectors.base import FatalSourceError, NotConfigured, RateLimited, RetriableError
 from collectors.query import quote_term, x_queries
-from collectors.x import XCollector, XSource
+from collectors.x import XCollector, XSource, snowflake_time
 from tests.conftest_collectors import brand, drain, fast, payload
 
 SEARCH = "https://api.twitter.com/2/tweets/search/recent"
@@ -228,13 +229,28 @@ def test_server_errors_forever_raise_retriable_and_keep_the_cursor() -> None:
 
 
 @responses.activate
-def test_malformed_tweets_are_skipped_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_tweet_without_created_at_takes_its_time_from_the_snowflake_id_and_bad_ones_are_rejected() -> None:
     page("search_malformed")
-    with caplog.at_level(logging.WARNING, logger="collectors.x"):
-        run = drain(collector())
-    assert run.ids == ["1859000000000000205", "1859000000000000201"]
-    assert caplog.text.count("skipping malformed tweet") == 3
+    run = drain(collector())
+    assert run.ids == ["1859000000000000205", "1859000000000000204", "1859000000000000201"]
+    no_time = run.mentions[1]
+    assert no_time.created_at == snowflake_time("1859000000000000204")
+    assert no_time.created_at == datetime(2024, 11, 19, 22, 25, 13, 206000, tzinfo=UTC)
+    assert run.reasons == {
+        "tweet 1859000000000000203": "tweet.created_at: 'yesterday' is not a time (write an ISO-8601 time, "
+                                     "e.g. 2026-11-20T14:05:00Z, or epoch seconds)",
+        "x query 'Acme -is:retweet', item 4 without an id": "tweet: not a mapping of fields",
+    }
+    assert json.loads(run.rejected[0].payload)["tweet"]["created_at"] == "yesterday"
     assert run.cursor["queries"]["Acme -is:retweet"]["since_id"] == "1859000000000000205"
+
+
+def test_snowflake_time_matches_created_at_of_a_real_tweet_and_ignores_other_ids() -> None:
+    # two posts from X's documentation, with the created_at X returns for them (to the second)
+    for post_id, created_at in (("1228393702244134912", datetime(2020, 2, 14, 19, 0, 55, tzinfo=UTC)),
+                                ("1346889436626259968", datetime(2021, 1, 6, 18, 40, 40, tzinfo=UTC))):
+        assert snowflake_time(post_id).replace(microsecond=0) == created_at
+    assert snowflake_time("20") is None and snowflake_time("abc") is None
 
 
 @responses.activate

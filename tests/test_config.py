@@ -44,9 +44,10 @@ def test_repository_config_yaml_is_valid() -> None:
         (lambda d: d.update(brands=[]), "brands: List should have at least 1 item"),
         (lambda d: d["brands"][0].pop("name"), "brands[0].name: Field required (add it)"),
         (lambda d: d["brands"][0].update(keyword=["x"]), "brands[0].keyword: unknown key (did you mean 'keywords'?)"),
-        (lambda d: d["brands"][1].update(keywords=[], handles=[]), "brands[1]: has no keywords, aliases or handles"),
+        (lambda d: d["brands"][1].update(keywords=[], handles=[]), "brands[1]: has no keywords, aliases, products, tickers or handles"),
         (lambda d: d["brands"][0].update(handles=["not a handle"]), "brands[0].handles: 'not a handle' is not a handle"),
         (lambda d: d["brands"][0].update(languages=["English"]), "brands[0].languages: 'English' is not an ISO 639-1"),
+        (lambda d: d["brands"][0].update(tickers=["AAPL US"]), "brands[0].tickers: 'AAPL US' is not a stock ticker"),
         (lambda d: d["brands"][0].update(keywords=["Acme", "  "]), "brands[0].keywords: contains an empty term"),
         (lambda d: d["brands"][0].update(competitors=["Initech"]), "brands[0].competitors: 'Initech' is not a configured"),
         (lambda d: d["brands"].append({"name": "acme", "keywords": ["x"]}), "'acme' is used twice"),
@@ -59,7 +60,7 @@ def test_repository_config_yaml_is_valid() -> None:
         (lambda d: d.update(model={"backend": "tensorrt"}), "model.backend: Input should be 'auto', 'onnx' or 'torch'"),
         (lambda d: d.update(model={"batch_size": 0}), "model.batch_size: Input should be greater than or equal to 1"),
         (lambda d: d.update(spikes={"p_value": 2}), "spikes.p_value: Input should be less than 1"),
-        (lambda d: d.update(escalation={"min_negative_confidence": 1.5}), "escalation.min_negative_confidence"),
+        (lambda d: d.update(escalation={"min_priority": 150}), "escalation.min_priority: Input should be less"),
         (lambda d: d["alerts"].update(recipients=["not-an-email"]), "alerts.recipients[0]: String should match pattern"),
         (lambda d: d["alerts"].update(smtp={"port": 25}), "alerts.smtp.host: Field required (add it)"),
         (lambda d: d["alerts"].update(smtp={"host": "h", "port": 70000}), "alerts.smtp.port: Input should be less"),
@@ -153,3 +154,63 @@ def test_collectors_read_secrets_from_a_file_too(tmp_path: Path) -> None:
     assert collector.require_env("X_BEARER_TOKEN") == "AAAA-from-file"
     with pytest.raises(NotConfigured, match="environment variable X_BEARER_TOKEN is not set"):
         XCollector(XSource(enabled=True), [], {}).require_env("X_BEARER_TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "is a binary file, not YAML text"),
+        ("brands:\n  - name: Café\n".encode("latin-1"), "is not UTF-8 text (byte 0xe9 at offset 21); save it as UTF-8"),
+        (b"[" * 5000 + b"\n", "nested too deeply"),
+        (b"- brands\n", "(top level): config must be a mapping of keys"),
+        (b"brands: !!python/object:os.system ls\n", "could not determine a constructor"),
+    ],
+)
+def test_an_unreadable_config_file_is_one_line_and_exit_2(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_bytes(content)
+    result = CliRunner().invoke(cli, ["--config", str(path), "status"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "Error: invalid config" and len(lines) == 2, result.output
+    assert expected in lines[1] and "Traceback" not in result.output
+
+
+def test_a_config_cut_off_mid_line_or_after_a_section_header_does_not_load(tmp_path: Path) -> None:
+    whole = (Path(__file__).resolve().parent.parent / "config.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "config.yaml"
+    cut = whole.index("\nsources:") + len("\nsources:\n  file:            # JSONL")
+    path.write_text(whole[:cut], encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"ends mid-line \(line \d+: '  file: {12}# JSONL'\), as a file cut off"):
+        load_config(path)
+    path.write_text(whole[: whole.index("\nsources:") + len("\nsources:\n")], encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^sources: is empty \(write its keys, or remove the line; if the file"):
+        load_config(path)
+
+
+def test_the_database_url_can_come_from_the_environment_and_its_password_is_never_printed(
+        tmp_path: Path, pg_url: str) -> None:
+    secret_url = pg_url.replace("monitor@", "monitor:s3cr3t-pw@")
+    path = write_config(tmp_path, database={"url_env": "MONITOR_DATABASE_URL"})
+    cfg = load_config(path, {"MONITOR_DATABASE_URL": secret_url})
+    assert cfg.database.url == secret_url
+    with pytest.raises(ConfigError, match=r"database\.url_env: environment variable MONITOR_DATABASE_URL is not set"):
+        load_config(path, {})
+    url_file = tmp_path / "db-url"
+    url_file.write_text(secret_url + "\n", encoding="utf-8")
+    assert load_config(path, {"MONITOR_DATABASE_URL_FILE": str(url_file)}).database.url == secret_url
+    runner = CliRunner()
+    env = {"MONITOR_DATABASE_URL": secret_url}
+    for command in (["check-config"], ["init"], ["status"]):
+        result = runner.invoke(cli, ["--config", str(path), *command], env=env)
+        assert result.exit_code == 0, result.output
+        assert "s3cr3t-pw" not in result.output
+    shown = runner.invoke(cli, ["--config", str(path), "check-config"], env=env).output
+    assert "url: postgresql://monitor:***@127.0.0.1" in shown
+    assert "url_env: MONITOR_DATABASE_URL (********)" in shown
+
+
+def test_a_password_written_in_database_url_is_masked_when_printed(tmp_path: Path) -> None:
+    cfg = parse_config(config_dict(tmp_path, database={"url": "postgresql://app:hunter2@db.internal:5432/monitor"}))
+    dumped = yaml.safe_dump(masked_dump(cfg, {}))
+    assert "hunter2" not in dumped and "postgresql://app:***@db.internal:5432/monitor" in dumped

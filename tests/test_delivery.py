@@ -20,10 +20,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
-from monitor.alerts.outbox import backoff, claim, send_pending
+from monitor.alerts.channels import build_channels
+from monitor.alerts.outbox import backoff, claim, ensure_deliveries, send_pending
 from monitor.config import Config
-from monitor.store import Alert, session_scope
+from monitor.store import Alert, AlertDelivery, session_scope
 from tests.fixtures_alerts import T0, add_brand, make_config, make_db
 
 NOW = T0 + timedelta(days=21, hours=14, minutes=5)
@@ -92,7 +94,7 @@ def make_alert(engine: Engine, brand_id: int, **fields: Any) -> int:
     values: dict[str, Any] = {"kind": "negative_volume", "window_start": NOW - timedelta(hours=1, minutes=5),
                               "window_end": NOW - timedelta(minutes=5), "observed": 25.0, "expected": 2.59,
                               "p_value": 1.9e-5, "severity": 3, "details": details, "created_at": NOW,
-                              "next_attempt_at": NOW}
+                              "updated_at": NOW}
     values.update(fields)
     with session_scope(engine) as s:
         alert = Alert(brand_id=brand_id, **values)
@@ -102,11 +104,12 @@ def make_alert(engine: Engine, brand_id: int, **fields: Any) -> int:
         return alert.id
 
 
-def get(engine: Engine, alert_id: int) -> Alert:
+def get(engine: Engine, alert_id: int, channel: str = "email") -> AlertDelivery:
+    """The alert's delivery row for ``channel``."""
     with session_scope(engine) as s:
-        alert = s.get(Alert, alert_id)
-        assert alert is not None
-        return alert
+        row = s.exec(select(AlertDelivery).where(AlertDelivery.alert_id == alert_id,
+                                                 AlertDelivery.channel == channel)).one()
+        return row
 
 
 def bodies(msg: EmailMessage) -> tuple[str, str]:
@@ -120,21 +123,24 @@ def test_alert_email_arrives_with_both_parts_numbers_and_links(
 ) -> None:
     alert_id = make_alert(engine, add_brand(engine))
     report = send_pending(engine, smtp_config(port, tmp_path), {}, now=NOW)
-    assert report.sent == [alert_id] and report.failed == {}
+    assert report.sent == [(alert_id, "email")] and report.failed == {}
     [msg] = smtp_server.messages
     assert msg.get_content_type() == "multipart/alternative"
-    assert msg["Subject"].startswith("[Acme] Negative spike: 25 negative mentions vs 2.6 expected")
+    assert msg["Subject"] == "[Acme] Negative storm, high: 25 negative mentions in an hour, usually about 3"
     assert msg["Message-ID"].startswith(f"<alert-{alert_id}.") and msg["Message-ID"].endswith("@acme.test>")
     assert msg["To"] == "care@acme.test, lead@acme.test"
     text, html = bodies(msg)
     for body in (text, html):
-        assert "25 negative mentions vs 2.6 expected" in body and "3/4 (high)" in body
-        assert "melted" in body and "user0" in body and "https://monitor.acme.test/" in body
+        assert "25 negative mentions in an hour, usually about 3" in body and "High: 10× the usual" in body
+        assert "melted" in body and "user0" in body and "(reach 5k)" in body
+        assert f"https://monitor.acme.test/alerts?alert={alert_id}" in body
+        assert "https://monitor.acme.test/escalations?brand=Acme" in body and "What to do" in body
         assert "user4" in body and "user5" not in body  # the top five only
     assert "https://x.test/s/0" in text
-    assert '<a href="https://x.test/s/0">' in html and '<a href="https://monitor.acme.test/">' in html
+    assert '<a href="https://x.test/s/0"' in html
+    assert f'<a href="https://monitor.acme.test/alerts?alert={alert_id}"' in html
     row = get(engine, alert_id)
-    assert (row.delivery_status, row.attempts, row.sent_at) == ("sent", 1, NOW)
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 1, NOW)
 
 
 def test_mention_html_is_escaped_and_only_web_links_are_clickable(
@@ -152,9 +158,9 @@ def test_smtp_down_then_back_delivers_exactly_once(engine: Engine, port: int, tm
     cfg = smtp_config(port, tmp_path)
     alert_id = make_alert(engine, add_brand(engine))
     report = send_pending(engine, cfg, {}, now=NOW)  # nothing listens on the port yet
-    assert report.sent == [] and "ConnectionRefusedError" in report.failed[alert_id]
+    assert report.sent == [] and "ConnectionRefusedError" in report.failed[(alert_id, "email")]
     row = get(engine, alert_id)
-    assert (row.delivery_status, row.attempts) == ("failed", 1)
+    assert (row.status, row.attempts) == ("failed", 1)
     assert "Connection refused" in (row.last_error or "") and row.next_attempt_at == NOW + timedelta(minutes=1)
     assert send_pending(engine, cfg, {}, now=NOW + timedelta(seconds=30)).failed == {}  # not due yet
     send_pending(engine, cfg, {}, now=NOW + timedelta(minutes=1))
@@ -166,13 +172,13 @@ def test_smtp_down_then_back_delivers_exactly_once(engine: Engine, port: int, tm
     controller.start()
     try:
         later = NOW + timedelta(minutes=3)
-        assert send_pending(engine, cfg, {}, now=later).sent == [alert_id]
+        assert send_pending(engine, cfg, {}, now=later).sent == [(alert_id, "email")]
         assert send_pending(engine, cfg, {}, now=later + timedelta(hours=2)).sent == []
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
     row = get(engine, alert_id)
-    assert (row.delivery_status, row.attempts) == ("sent", 3)
+    assert (row.status, row.attempts) == ("sent", 3)
     assert "Connection refused" in (row.last_error or "")  # the history stays visible
 
 
@@ -198,7 +204,7 @@ def test_two_concurrent_senders_never_both_send(engine: Engine, port: int, tmp_p
             t.join(30)
     finally:
         controller.stop()
-    sent_a, sent_b = set(reports["a"].sent), set(reports["b"].sent)
+    sent_a, sent_b = {a for a, _ in reports["a"].sent}, {a for a, _ in reports["b"].sent}
     assert sent_a | sent_b == ids and not sent_a & sent_b
     assert sorted(m["Message-ID"] for m in inbox.messages) == sorted({m["Message-ID"] for m in inbox.messages})
     assert len(inbox.messages) == len(ids)
@@ -206,12 +212,16 @@ def test_two_concurrent_senders_never_both_send(engine: Engine, port: int, tmp_p
 
 def test_claim_is_atomic_and_a_stale_claim_can_be_taken_over(engine: Engine, tmp_path: Path) -> None:
     alert_id = make_alert(engine, add_brand(engine))
-    assert claim(engine, alert_id, "dead-sender", NOW, 5)
-    assert not claim(engine, alert_id, "other", NOW, 5)
     cfg = make_config(alerts={"outbox_dir": str(tmp_path / "outbox")})
+    assert ensure_deliveries(engine, build_channels(cfg, {}, now=NOW), NOW) == 1
+    assert ensure_deliveries(engine, build_channels(cfg, {}, now=NOW), NOW) == 0  # one row per channel, ever
+    delivery = get(engine, alert_id).id
+    assert delivery is not None
+    assert claim(engine, delivery, "dead-sender", NOW, 5)
+    assert not claim(engine, delivery, "other", NOW, 5)
     assert send_pending(engine, cfg, {}, now=NOW + timedelta(minutes=5)).sent == []
     report = send_pending(engine, cfg, {}, now=NOW + timedelta(minutes=16), sender_id="rescuer")
-    assert report.sent == [alert_id]
+    assert report.sent == [(alert_id, "email")]
     row = get(engine, alert_id)
     assert (row.claimed_by, row.attempts) == ("rescuer", 2)
 
@@ -223,9 +233,9 @@ def test_without_smtp_the_email_is_written_to_the_outbox_folder(engine: Engine, 
     assert report.outbox_dir == outbox and report.files == [outbox / f"alert-{alert_id}.eml"]
     msg = email.message_from_bytes(report.files[0].read_bytes(), policy=default_policy)
     assert isinstance(msg, EmailMessage)
-    assert "25 negative mentions vs 2.6 expected" in bodies(msg)[0]
+    assert "25 negative mentions in an hour, usually about 3" in bodies(msg)[0]
     assert list(outbox.iterdir()) == report.files
-    assert get(engine, alert_id).delivery_status == "sent"
+    assert get(engine, alert_id).status == "sent"
 
 
 def test_login_uses_secrets_from_the_environment_and_never_records_them(
@@ -249,11 +259,11 @@ def test_login_uses_secrets_from_the_environment_and_never_records_them(
         brand = add_brand(engine)
         first = make_alert(engine, brand)
         bad = send_pending(engine, cfg, {"SMTP_USERNAME": "bot", "SMTP_PASSWORD_FILE": str(pw_file)}, now=NOW)
-        assert "SMTPAuthenticationError" in bad.failed[first] and "wrong-pw" not in bad.failed[first]
+        assert "SMTPAuthenticationError" in bad.failed[(first, "email")] and "wrong-pw" not in bad.failed[(first, "email")]
         pw_file.write_text("s3cret-pw\n")
         later = NOW + timedelta(minutes=1)
         good = send_pending(engine, cfg, {"SMTP_USERNAME": "bot", "SMTP_PASSWORD_FILE": str(pw_file)}, now=later)
-        assert good.sent == [first]
+        assert good.sent == [(first, "email")]
     finally:
         controller.stop()
     assert seen[-1] == ("bot", "s3cret-pw") and {pw for _, pw in seen} == {"wrong-pw", "s3cret-pw"}
@@ -271,7 +281,7 @@ def test_gives_up_after_max_attempts_and_backoff_doubles_to_an_hour(engine: Engi
         send_pending(engine, cfg, {}, now=now)
         now += timedelta(hours=2)
     row = get(engine, alert_id)
-    assert (row.delivery_status, row.attempts) == ("failed", 5)
+    assert (row.status, row.attempts) == ("failed", 5)
     assert (row.last_error or "").startswith("gave up after 5 attempts")
 
 
@@ -279,7 +289,7 @@ def test_no_recipients_with_smtp_is_a_visible_failure(engine: Engine, port: int,
     cfg = make_config(alerts={"smtp": {"host": "127.0.0.1", "port": port, "security": "none"}})
     alert_id = make_alert(engine, add_brand(engine))
     report = send_pending(engine, cfg, {}, now=NOW)
-    assert "alerts.recipients is empty" in report.failed[alert_id]
+    assert "alerts.recipients is empty" in report.failed[(alert_id, "email")]
 
 
 def test_share_alert_reads_as_a_share(engine: Engine, tmp_path: Path) -> None:
@@ -288,10 +298,10 @@ def test_share_alert_reads_as_a_share(engine: Engine, tmp_path: Path) -> None:
     report = send_pending(engine, make_config(alerts={"outbox_dir": str(tmp_path / "o")}), {}, now=NOW)
     msg = email.message_from_bytes(report.files[0].read_bytes(), policy=default_policy)
     assert isinstance(msg, EmailMessage)
-    assert msg["Subject"] == ("[Acme] Negative spike: negative share 80% vs 33% usual (25 negative of 28) "
-                              "· severity 2/4 (medium)")
-    assert "(over)" in bodies(msg)[0] and str(report) == f"1 sent (written to {tmp_path / 'o'}), 0 failed"
-    assert alert_id == report.sent[0]
+    assert msg["Subject"] == ("[Acme] Negative storm, medium: 80% of mentions negative (25 of 28), usually 33%")
+    assert "lasted 1 hours" not in bodies(msg)[0] and "lasted 60 minutes" in bodies(msg)[0]
+    assert str(report) == f"1 sent (emails written to {tmp_path / 'o'}), 0 failed"
+    assert report.sent == [(alert_id, "email")]
 
 
 @pytest.fixture
@@ -323,7 +333,7 @@ def test_starttls_and_ssl_verify_the_server_and_deliver(
         report = send_pending(engine, smtp_config(port, tmp_path, security=security), {}, now=NOW)
     finally:
         controller.stop()
-    assert report.sent == [alert_id] and len(inbox.messages) == 1
+    assert report.sent == [(alert_id, "email")] and len(inbox.messages) == 1
 
 
 def test_an_untrusted_certificate_is_a_visible_failure(
@@ -338,4 +348,4 @@ def test_an_untrusted_certificate_is_a_visible_failure(
         report = send_pending(engine, smtp_config(port, tmp_path, security="starttls"), {}, now=NOW)
     finally:
         controller.stop()
-    assert "SSLCertVerificationError" in report.failed[alert_id] and inbox.messages == []
+    assert "SSLCertVerificationError" in report.failed[(alert_id, "email")] and inbox.messages == []

@@ -23,7 +23,7 @@ def test_demo_builds_then_reuses_its_workspace(tmp_path: Path) -> None:
     emails = sorted((ws / "outbox").glob("*.eml"))
     assert len(emails) == 1
     msg = email.message_from_bytes(emails[0].read_bytes(), policy=email.policy.default)
-    assert msg["Subject"].startswith("[Nimbus] Negative spike")
+    assert msg["Subject"].startswith("[Nimbus] Negative storm")
     escalations = int(first.output.split(" escalations")[0].rsplit(" ", 1)[-1])
     assert escalations >= 3
     again = runner.invoke(cli, ["demo", "--workspace", str(ws), "--no-dashboard"])

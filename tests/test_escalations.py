@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from monitor.escalations import escalation_stats, flag_escalations, risk_terms_in
+from monitor.escalations import escalation_stats, flag_escalations
 from monitor.escalations.workflow import transition
-from monitor.store import Correction, Escalation, session_scope
+from monitor.store import Correction, Escalation, EscalationEvent, session_scope
 from tests.fixtures_alerts import T0, add_brand, add_mention, make_config, make_db
 
 NOW = T0 + timedelta(minutes=30)
+SARCASM = "@acme thank you for leaving my 74 y/o grandma stranded at the gate for 9 hours. I will never fly you again"
 
 
 @pytest.fixture
@@ -32,141 +33,191 @@ def escalations(engine: Engine) -> list[Escalation]:
         return list(s.exec(select(Escalation).order_by(Escalation.id)).all())
 
 
-def test_high_reach_negative_is_escalated_with_reason(engine: Engine, acme: int) -> None:
-    add_mention(engine, acme, "acme lost my parcel", author_reach=52_000, p_negative=0.93)
+def by_text(engine: Engine) -> dict[str, Escalation]:
+    from monitor.store import Mention
+
+    with session_scope(engine) as s:
+        rows = s.exec(select(Escalation, Mention.text).join(Mention, Mention.id == Escalation.mention_id)).all()
+        return {text: esc for esc, text in rows}
+
+
+def test_a_confident_complaint_to_the_brand_is_escalated_with_short_reasons(engine: Engine, acme: int) -> None:
+    add_mention(engine, acme, "@acme lost my parcel AGAIN, third week of this", p_negative=0.97,
+                author_reach=52_000, created_at=NOW - timedelta(minutes=10))
     assert flag_escalations(engine, make_config(), now=NOW) == 1
     [esc] = escalations(engine)
-    assert "author reach 52,000 ≥ 10,000" in esc.reasons
-    assert esc.reasons[0].startswith("negative 93%")
-    assert esc.status == "open" and esc.severity == 1
+    assert esc.reasons == ["negative 97%", "outage: lost my parcel", "reach 52k", "to @acme"]
+    assert 0 <= esc.priority <= 100 and esc.status == "open" and esc.version == 1
 
 
-def test_engagement_risk_term_and_own_handle(engine: Engine, acme: int) -> None:
-    add_mention(engine, acme, "this acme thread is blowing up", engagement=400, conversation_id="c1")
-    add_mention(engine, acme, "I want a REFUND from acme", conversation_id="c2")
-    add_mention(engine, acme, "@acme your app ate my order", conversation_id="c3")
-    add_mention(engine, acme, "replying to you", in_reply_to="acme", conversation_id="c4")
-    assert flag_escalations(engine, make_config(), now=NOW) == 4
-    reasons = [e.reasons[1:] for e in escalations(engine)]
-    assert reasons == [["engagement 400 ≥ 50"], ["risk term: refund"], ["addressed to @acme"],
-                       ["addressed to @acme"]]
+def test_sarcasm_does_not_hide_a_strong_risk_phrase_addressed_to_the_brand(engine: Engine, acme: int) -> None:
+    # the shipped model reads this as praise (p_negative 0.09, p_positive 0.86)
+    add_mention(engine, acme, SARCASM, p_negative=0.09, label="positive")
+    add_mention(engine, acme, "acme left my grandma stranded, never fly them again", p_negative=0.09,
+                label="positive")  # not addressed to the brand: the phrase alone does not force it
+    assert flag_escalations(engine, make_config(), now=NOW) == 1
+    [esc] = escalations(engine)
+    assert esc.reasons[:3] == ["negative 9% (tone reads positive)", "outage: stranded", "churn: never fly you again"]
 
 
-def test_risk_terms_match_whole_words_and_phrases_only() -> None:
-    terms = ["sue", "data breach", "down"]
-    assert risk_terms_in("I will SUE them after this Data\nBreach", terms) == ["sue", "data breach"]
-    assert risk_terms_in("pursue a downgrade, issue", terms) == []
-    # one rule with brand matching (issue 10): a hashtag counts as the word, #lawsuit as lawsuit
-    assert risk_terms_in("issue #sue", terms) == ["sue"]
+def test_a_negated_phrase_is_excused_only_when_the_model_is_confidently_positive(engine: Engine,
+                                                                                  acme: int) -> None:
+    cfg = make_config(escalation={"confident_positive": 0.45})  # these fixtures give p_positive = (1 - p_neg) / 2
+    add_mention(engine, acme, "@acme I would never sue you, best support ever", p_negative=0.05)  # .475: confident
+    add_mention(engine, acme, "@acme keep ignoring me and I will sue you", p_negative=0.05)  # not negated
+    add_mention(engine, acme, "@acme not cancelling my subscription, yet. fix the app", p_negative=0.4,
+                label="neutral")  # negated, but p_positive .3 is not confident
+    flag_escalations(engine, cfg, now=NOW)
+    assert set(by_text(engine)) == {"@acme keep ignoring me and I will sue you",
+                                    "@acme not cancelling my subscription, yet. fix the app"}
 
 
-def test_confident_positive_and_unsure_negative_are_not_escalated(engine: Engine, acme: int) -> None:
-    add_mention(engine, acme, "@acme refund arrived, thanks!", p_negative=0.02, author_reach=90_000)
-    add_mention(engine, acme, "@acme refund? cancelling?", p_negative=0.6, author_reach=90_000)
-    add_mention(engine, acme, "@acme lawsuit?", p_negative=0.4, label="neutral")  # not even labelled negative
-    add_mention(engine, acme, "acme is meh", p_negative=0.95)  # negative, but no other reason
-    assert flag_escalations(engine, make_config(), now=NOW) == 0
-    assert escalations(engine) == []
+def test_no_cliff_at_a_threshold_0744_and_075_are_treated_alike(engine: Engine, acme: int) -> None:
+    for p in (0.744, 0.75):
+        add_mention(engine, acme, f"@acme where is my refund ({p})", p_negative=p, author_reach=300)
+        add_mention(engine, acme, f"@acme this is meh ({p})", p_negative=p, author_reach=300)
+    flag_escalations(engine, make_config(), now=NOW)
+    found = by_text(engine)
+    assert set(found) == {"@acme where is my refund (0.744)", "@acme where is my refund (0.75)"}
+    assert abs(found["@acme where is my refund (0.744)"].priority - found["@acme where is my refund (0.75)"].priority) <= 1
+
+
+def test_priority_orders_the_queue_by_risk_reach_engagement_and_repeat_contact(engine: Engine, acme: int) -> None:
+    at = NOW - timedelta(minutes=20)
+    add_mention(engine, acme, "@acme your app is useless", p_negative=0.93, created_at=at)
+    add_mention(engine, acme, "@acme your app is useless!", p_negative=0.93, author_reach=400_000, engagement=900,
+                created_at=at)
+    add_mention(engine, acme, "@acme the charger caught fire, my lawyer will call", p_negative=0.93, created_at=at)
+    for i in range(3):  # the same customer, a third time within the week
+        add_mention(engine, acme, f"@acme still waiting for an answer #{i}", p_negative=0.93, author="kay",
+                    created_at=at - timedelta(hours=2 - i))
+    flag_escalations(engine, make_config(), now=NOW)
+    p = {text: esc.priority for text, esc in by_text(engine).items()}
+    assert p["@acme the charger caught fire, my lawyer will call"] > p["@acme your app is useless!"] \
+        > p["@acme your app is useless"]
+    assert p["@acme still waiting for an answer #2"] > p["@acme still waiting for an answer #0"]
+    assert "3rd contact" in by_text(engine)["@acme still waiting for an answer #2"].reasons
+
+
+def test_a_post_found_late_ranks_below_the_same_post_found_at_once(engine: Engine, acme: int) -> None:
+    add_mention(engine, acme, "@acme double charged, want my money back", created_at=NOW - timedelta(minutes=5))
+    add_mention(engine, acme, "@acme double charged, want my money back!", created_at=NOW - timedelta(hours=40))
+    flag_escalations(engine, make_config(), now=NOW)
+    found = by_text(engine)
+    late = found["@acme double charged, want my money back!"]
+    assert late.priority < found["@acme double charged, want my money back"].priority
+    assert "found 40h late" in late.reasons
+
+
+def test_severity_tiers_are_cut_from_the_priority(engine: Engine, acme: int) -> None:
+    add_mention(engine, acme, "@acme refund", p_negative=0.9, conversation_id="a")
+    add_mention(engine, acme, "@acme data breach, my lawyer will sue you", p_negative=0.95, conversation_id="b",
+                author_reach=500_000, engagement=2_000)
+    cfg = make_config()
+    flag_escalations(engine, cfg, now=NOW)
+    low, high = escalations(engine)
+    tiers = cfg.escalation.tiers
+    assert high.severity == 4 and high.priority >= tiers.urgent
+    assert low.severity == (3 if low.priority >= tiers.high else 2 if low.priority >= tiers.medium else 1)
+
+
+def test_tiers_follow_the_configured_cuts(tmp_path: Path) -> None:
+    engine = make_db(tmp_path)
+    brand = add_brand(engine)
+    add_mention(engine, brand, "@acme refund", p_negative=0.9)  # priority 53
+    flag_escalations(engine, make_config(escalation={"tiers": {"urgent": 60, "high": 55, "medium": 50}}), now=NOW)
+    assert [(e.priority, e.severity) for e in escalations(engine)] == [(53, 2)]
 
 
 def test_a_person_correcting_the_label_wins(engine: Engine, acme: int) -> None:
-    mid = add_mention(engine, acme, "@acme sick burn lol", p_negative=0.97)
+    mid = add_mention(engine, acme, "@acme sick burn lol, stranded in my own jokes", p_negative=0.97)
+    low = add_mention(engine, acme, "@acme meh", p_negative=0.1)
     with session_scope(engine) as s:
         s.add(Correction(mention_id=mid, label="positive"))
-    assert flag_escalations(engine, make_config(), now=NOW) == 0
+        s.add(Correction(mention_id=low, label="negative"))
+    flag_escalations(engine, make_config(), now=NOW)
+    assert [e.mention_id for e in escalations(engine)] == [low]
+    assert escalations(engine)[0].reasons[0] == "negative 100%"
 
 
 def test_one_escalation_per_conversation_updated_by_later_replies(engine: Engine, acme: int) -> None:
     cfg = make_config()
-    add_mention(engine, acme, "acme charged me twice, refund please", conversation_id="42")
+    add_mention(engine, acme, "@acme charged me twice, refund please", conversation_id="42")
     assert flag_escalations(engine, cfg, now=NOW) == 1
     [first] = escalations(engine)
-    assert first.severity == 1
-    add_mention(engine, acme, "same here, talking to my lawyer", conversation_id="42", author_reach=200_000)
-    add_mention(engine, acme, "me too, refund", conversation_id="42")
+    add_mention(engine, acme, "same here, talking to my lawyer", conversation_id="42", author_reach=200_000,
+                in_reply_to="acme")
+    add_mention(engine, acme, "me too", conversation_id="42", p_negative=0.2)
     assert flag_escalations(engine, cfg, now=NOW + timedelta(minutes=1)) == 0
     [esc] = escalations(engine)
     assert esc.id == first.id and esc.conversation_key == "x:42"
-    assert "risk term: lawyer" in esc.reasons and "author reach 200,000 ≥ 10,000" in esc.reasons
-    assert esc.severity > first.severity
+    assert "legal: lawyer" in esc.reasons and "reach 200k" in esc.reasons
+    assert esc.priority > first.priority and esc.severity >= first.severity and esc.version == 2
     assert esc.updated_at == NOW + timedelta(minutes=1)
 
 
 def test_same_conversation_on_another_platform_is_separate(engine: Engine, acme: int) -> None:
-    add_mention(engine, acme, "refund now", conversation_id="42", platform="x")
-    add_mention(engine, acme, "refund now", conversation_id="42", platform="reddit")
+    add_mention(engine, acme, "@acme refund now", conversation_id="42", platform="x")
+    add_mention(engine, acme, "@acme refund now", conversation_id="42", platform="reddit")
     assert flag_escalations(engine, make_config(), now=NOW) == 2
 
 
 def test_idempotent_and_only_new_scores_are_read(engine: Engine, acme: int) -> None:
     cfg = make_config()
-    add_mention(engine, acme, "acme outage again", conversation_id="9")
+    add_mention(engine, acme, "@acme outage again", conversation_id="9")
     assert flag_escalations(engine, cfg, now=NOW) == 1
     before = escalations(engine)
     assert flag_escalations(engine, cfg, now=NOW + timedelta(minutes=1)) == 0
     assert escalations(engine) == before
-    add_mention(engine, acme, "acme data breach?!", conversation_id="10")
+    add_mention(engine, acme, "@acme data breach?!", conversation_id="10")
     assert flag_escalations(engine, cfg, now=NOW + timedelta(minutes=2)) == 1
 
 
-def test_severity_grows_with_reasons_reach_and_strong_risk(engine: Engine, acme: int) -> None:
-    add_mention(engine, acme, "refund", conversation_id="a")
-    add_mention(engine, acme, "@acme data breach, my lawyer will sue", conversation_id="b",
-                author_reach=500_000, engagement=2_000)
-    flag_escalations(engine, make_config(), now=NOW)
-    low, high = escalations(engine)
-    assert (low.severity, high.severity) == (1, 4)
-
-
 def test_per_brand_override(engine: Engine, acme: int) -> None:
-    cfg = make_config(escalation={"overrides": {"acme": {"min_author_reach": 500,
-                                                         "extra_risk_terms": ["melted"]}}})
-    add_mention(engine, acme, "acme charger melted", author_reach=800)
+    cfg = make_config(escalation={"overrides": {"acme": {"min_priority": 95,
+                                                         "risk_phrases": {"safety": ["melted"]}}}})
+    add_mention(engine, acme, "@acme charger melted", p_negative=0.05)  # a strong phrase of its own
+    add_mention(engine, acme, "@acme your app is useless", p_negative=0.99)  # under this brand's bar
     flag_escalations(engine, cfg, now=NOW)
     [esc] = escalations(engine)
-    assert esc.reasons[1:] == ["author reach 800 ≥ 500", "risk term: melted"]
+    assert esc.reasons[1] == "safety: melted"
 
 
 def test_old_mentions_are_not_escalated(engine: Engine, acme: int) -> None:
-    add_mention(engine, acme, "refund", created_at=NOW - timedelta(days=10))
+    add_mention(engine, acme, "@acme refund", created_at=NOW - timedelta(days=10))
     assert flag_escalations(engine, make_config(), now=NOW) == 0
 
 
 def test_resolved_escalation_reopens_when_the_conversation_flares(engine: Engine, acme: int) -> None:
     cfg = make_config()
-    add_mention(engine, acme, "refund", conversation_id="7")
+    add_mention(engine, acme, "@acme refund", conversation_id="7")
     flag_escalations(engine, cfg, now=NOW)
     [esc] = escalations(engine)
     assert esc.id is not None
-    transition(engine, esc.id, "resolved", now=NOW + timedelta(hours=1))
-    add_mention(engine, acme, "still no refund, chargeback filed", conversation_id="7")
+    transition(engine, esc.id, "resolved", by="sam", now=NOW + timedelta(hours=1))
+    add_mention(engine, acme, "@acme chargeback filed", conversation_id="7")
     assert flag_escalations(engine, cfg, now=NOW + timedelta(hours=2)) == 0
     [esc] = escalations(engine)
-    assert esc.status == "open" and "risk term: chargeback" in esc.reasons
+    assert esc.status == "open" and "money: chargeback" in esc.reasons
+    with session_scope(engine) as s:
+        trail = [(e.actor, e.action) for e in s.exec(select(EscalationEvent).order_by(EscalationEvent.id))]
+    assert trail == [("monitor", "flagged"), ("sam", "resolved"), ("monitor", "reopened")]
 
 
-def test_escalation_stats_median_and_p90(engine: Engine, acme: int) -> None:
+def test_escalation_stats_median_and_p90_and_dismissed_counted_once(engine: Engine, acme: int) -> None:
     for i in range(10):
-        add_mention(engine, acme, "refund", conversation_id=f"s{i}")
+        add_mention(engine, acme, "@acme refund", conversation_id=f"s{i}")
     flag_escalations(engine, make_config(), now=NOW)
     for i, esc in enumerate(escalations(engine)):
         assert esc.id is not None
-        transition(engine, esc.id, "acknowledged", now=NOW + timedelta(minutes=i + 1))
+        transition(engine, esc.id, "acknowledged", by="sam", now=NOW + timedelta(minutes=i + 1))
         if i < 5:
-            transition(engine, esc.id, "resolved", now=NOW + timedelta(hours=i + 1))
+            transition(engine, esc.id, "resolved", by="sam", now=NOW + timedelta(hours=i + 1))
+        elif i == 9:
+            transition(engine, esc.id, "dismissed", by="sam", now=NOW + timedelta(hours=9))
     stats = escalation_stats(engine)
-    assert stats.total == 10 and stats.by_status["resolved"] == 5
+    assert stats.total == 10 and stats.by_status == {"open": 0, "acknowledged": 4, "resolved": 5, "dismissed": 1}
     assert stats.time_to_acknowledge_median == timedelta(minutes=5.5)
     assert stats.time_to_acknowledge_p90 == timedelta(minutes=9.1)
-    assert stats.time_to_resolve_median == timedelta(hours=3)
+    assert stats.time_to_resolve_median == timedelta(hours=3)  # the dismissed one is not a resolution
     assert escalation_stats(engine, since=NOW + timedelta(days=1)).time_to_resolve_median is None
-
-
-def test_a_hedged_legal_threat_is_escalated_below_the_confidence_bar(engine: Engine, acme: int) -> None:
-    add_mention(engine, acme, "@acme your outage cost us a day, full refund or we call our lawyer",
-                p_negative=0.47, label="negative", author_reach=120_000)
-    add_mention(engine, acme, "acme outage, I want a refund", p_negative=0.47, label="negative")  # no strong risk: not enough
-    assert flag_escalations(engine, make_config(), now=NOW) == 1
-    [esc] = escalations(engine)
-    assert esc.reasons[0] == "negative 47% (under 75%; strong risk term)"
-    assert "risk term: lawyer" in esc.reasons and esc.severity == 4

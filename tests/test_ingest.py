@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from collectors.base import Engagement, Mention
 from monitor.ingest import ingest_mentions, load_cursor
+from monitor.store import DeadLetter, MentionBrand, SourceState
 from monitor.store import Mention as MentionRow
-from monitor.store import MentionBrand, SourceState
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -64,9 +64,13 @@ def test_same_id_on_another_platform_is_another_mention(app: Any) -> None:
     assert result.stored == 1 and count(app) == 2
 
 
-def test_empty_text_is_counted_invalid_not_stored(app: Any) -> None:
-    result = ingest_mentions(app.engine, "x", [mention(1, "   ")], app.config.brands)
-    assert (result.stored, result.invalid) == (0, 1)
+def test_empty_text_is_rejected_into_the_dead_letter_table_not_stored(app: Any) -> None:
+    result = ingest_mentions(app.engine, "x", [mention(1, "  \x00 ")], app.config.brands)
+    assert (result.stored, result.rejected) == (0, 1)
+    with Session(app.engine) as s:
+        [dead] = s.execute(select(DeadLetter)).scalars()
+    assert (dead.source, dead.position, dead.field) == ("x", "x 1", "text")
+    assert dead.reason == "text: empty (give the post's text)"
 
 
 CRASH = textwrap.dedent(

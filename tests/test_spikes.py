@@ -11,15 +11,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from monitor.config import Config
 from monitor.jobs import run_detection
-from monitor.spikes.baseline import expect, upper_tail
 from monitor.spikes.detect import bucket_counts, bucket_index, detect_spikes
+from monitor.spikes.evidence import upper_tail
 from monitor.store import Alert, Mention, MentionBrand, session_scope
 from tests.fixtures_alerts import (
     T0,
@@ -91,14 +90,14 @@ def test_planted_spike_fires_within_two_buckets_with_its_drivers(engine: Engine,
     first_seen = seen[0][0]
     assert first_seen - spike <= 2 * cfg.spikes.bucket
     [alert] = all_alerts(engine)
-    assert alert.kind == "negative_volume" and alert.delivery_status == "pending"
+    assert alert.kind == "negative_volume" and alert.resolved_at is None
     assert alert.window_start == spike
     assert alert.observed >= 25 and alert.observed >= 3 * alert.expected
     assert alert.p_value < cfg.spikes.p_value and 2 <= alert.severity <= 4
     top = alert.details["top_mentions"]
     assert len(top) == 5 and top[0]["reach"] >= top[-1]["reach"] >= 5_000
     assert {"id", "text", "url", "author", "reach"} <= set(top[0])
-    assert {"melted", "charger"} <= {t["term"] for t in alert.details["rising_terms"][:4]}
+    assert "charger melted" in {t["term"] for t in alert.details["rising_terms"][:4]}  # a phrase, not two words
 
 
 def test_fast_storm_is_caught_inside_its_own_bucket(engine: Engine, cfg: Config) -> None:
@@ -157,7 +156,7 @@ def test_long_storm_is_one_alert_updated_then_closed(engine: Engine, cfg: Config
     assert not alert.is_open and alert.closed_at == storm + timedelta(hours=6)
     assert alert.window_start == storm and alert.window_end == storm + timedelta(hours=6)
     assert len(alert.details["buckets"]) == 6 and alert.details["total_observed"] >= 120
-    assert alert.details["rising_terms"][0]["term"] in {"data", "breach"}
+    assert alert.details["rising_terms"][0]["term"] == "data breach"
 
 
 def test_flare_within_cooldown_reopens_the_same_alert_after_it_a_new_one(engine: Engine, cfg: Config) -> None:
@@ -186,13 +185,7 @@ def test_unscored_bucket_waits_for_the_scorer(engine: Engine, cfg: Config) -> No
     assert len(detect_spikes(engine, cfg, now=after + timedelta(hours=1))) == 1
 
 
-def test_baseline_falls_back_before_enough_history() -> None:
-    rng = np.random.default_rng(1)
-    series = rng.poisson(4.0, size=24 * 5).astype(float)
-    young = expect(series, 30, per_day=24, seasonal_min_days=14, baseline_days=28)
-    assert young is not None and young.method == "trailing-median" and 2 <= young.expected <= 6
-    assert expect(series, 70, per_day=24, seasonal_min_days=14, baseline_days=28).method == "hour-of-day"
-    assert expect(series, 10, per_day=24, seasonal_min_days=14, baseline_days=28) is None
+def test_negative_binomial_tail_asks_more_of_a_noisy_baseline() -> None:
     assert upper_tail(30, 4.0, 1.0) < 1e-9 < upper_tail(30, 4.0, 6.0) < 0.01
 
 

@@ -1,101 +1,72 @@
-"""Alerts: spike history with observed vs expected, what drove each, and its email delivery."""
+"""Alerts: every storm in the window, and one alert's own page at ``/alerts?alert=ID`` (the link in
+every email and chat message), where the team acknowledges and resolves it."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries, ui
+from dashboard import alert_view, fmt, ui, work
+from monitor.alerts import links, wording
 
 ctx = ui.current()
-st.title("Alerts")
+ui.flash()
 
 
-def _terms(value: Any) -> pd.DataFrame:
-    """Rising terms as a table, whether stored as a list of words, of records, or a mapping."""
-    if isinstance(value, dict):
-        return pd.DataFrame({"term": list(value), "score": list(value.values())})
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return pd.DataFrame(value)
-    return pd.DataFrame({"term": [str(v) for v in value or []]})
+def _chosen() -> int | None:
+    raw = st.query_params.get(links.ALERT_PARAM)
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
 
 
-def _top_mentions(value: Any) -> pd.DataFrame:
-    """Top mentions as a table: records are shown as stored, bare ids are looked up."""
-    items = list(value or [])
-    if items and all(isinstance(v, int) for v in items):
-        return queries.mentions_by_id(ctx.src, tuple(items))
-    if items and isinstance(items[0], dict):
-        return pd.DataFrame(items)
-    return pd.DataFrame({"mention": [str(v) for v in items]})
+def _open(key: str) -> None:
+    """Selecting an alert in the list opens its page (and puts it in the URL)."""
+    picked = st.session_state.get(key)
+    if picked is not None:
+        st.query_params[links.ALERT_PARAM] = str(picked)
 
 
-def _detail(row: pd.Series) -> None:
-    details = row["details"] if isinstance(row["details"], dict) else {}
-    st.subheader(f"Alert #{row['id']}: what drove it", anchor=False)
-    a, b, c, d, e = st.columns(5)
-    a.metric("Observed", f"{row['observed']:.0f}")
-    b.metric("Expected", f"{row['expected']:.1f}")
-    c.metric("p-value", f"{row['p_value']:.2g}")
-    d.metric("Delivery", str(row["delivery_status"]))
-    e.metric("Attempts", int(row["attempts"]))
-    if isinstance(row["last_error"], str) and row["last_error"]:
-        st.text(f"Last delivery error: {row['last_error']}")
-    left, right = st.columns([1, 2])
-    with left:
-        st.markdown("**Rising terms**")
-        terms = _terms(details.get("rising_terms"))
-        if terms.empty:
-            st.caption("none recorded")
-        else:
-            st.dataframe(terms, hide_index=True, key="a_terms")
-    with right:
-        st.markdown("**Top mentions**")
-        top = _top_mentions(details.get("top_mentions"))
-        if top.empty:
-            st.caption("none recorded")
-        else:
-            if "url" in top:
-                top = top.assign(url=top["url"].map(ui.safe_url))
-            st.dataframe(top, hide_index=True, key="a_top",
-                         column_config={"url": st.column_config.LinkColumn("link", display_text="open"),
-                                        "text": st.column_config.TextColumn("text", width="large")})
-
-
-@ui.live(ctx)
-def body() -> None:
-    win = ui.window()
-    alerts = queries.alert_history(ctx.src, win.start, win.end)
-    st.caption(f"Alerts whose window overlaps the {win.label}")
+def _list() -> None:
+    win, tz = ui.window(), ui.tz()
+    alerts = work.alert_list(ctx.src, win.start, win.end)
+    st.caption(f"Alerts whose storm overlaps the {win.label}; times in {tz}")
     if alerts.empty:
         st.info("No alerts in this window.")
         return
     a, b, c = st.columns(3)
     a.metric("Alerts", len(alerts))
-    b.metric("Still open", int(alerts["is_open"].sum()))
-    c.metric("Delivery failed", int((alerts["delivery_status"] == "failed").sum()))
-    view = alerts.assign(rise=alerts["observed"] / alerts["expected"].where(alerts["expected"] > 0))
-    st.dataframe(
-        view[["id", "window_start", "brand", "kind", "severity", "observed", "expected", "rise", "p_value",
-              "is_open", "delivery_status", "attempts", "last_error", "sent_at"]],
-        hide_index=True, key="a_table",
-        column_config={
-            "window_start": st.column_config.DatetimeColumn("window (UTC)", format="YYYY-MM-DD HH:mm"),
-            "expected": st.column_config.NumberColumn("expected", format="%.1f"),
-            "rise": st.column_config.NumberColumn("observed / expected", format="%.1f×"),
-            "p_value": st.column_config.NumberColumn("p-value", format="%.2e"),
-            "is_open": "open",
-            "delivery_status": "delivery",
-            "last_error": st.column_config.TextColumn("last error", width="medium"),
-            "sent_at": st.column_config.DatetimeColumn("sent (UTC)", format="YYYY-MM-DD HH:mm"),
-        },
-    )
-    ids = [int(i) for i in alerts["id"]]
-    chosen = st.selectbox("Alert", ids, key="a_selected",
-                          format_func=lambda i: f"#{i} · {alerts.loc[alerts['id'] == i, 'brand'].iloc[0]}")
-    _detail(alerts.loc[alerts["id"] == chosen].iloc[0])
+    b.metric("Nobody on it yet", int((alerts["acknowledged_by"].isna() & alerts["resolved_by"].isna()).sum()))
+    c.metric("Resolved", int(alerts["resolved_by"].notna().sum()))
+    view = pd.DataFrame({
+        "page": [links.alert_url(".", int(i)) for i in alerts["id"]],
+        "started": fmt.local_column(alerts["window_start"], tz),
+        "brand": alerts["brand"],
+        "how bad": [wording.how_bad(r.severity, r.observed, r.expected, r.kind) for r in alerts.itertuples()],
+        "what happened": [wording.headline(r.kind, r.observed, r.expected, r.details if isinstance(r.details, dict)
+                                           else {}) for r in alerts.itertuples()],
+        "state": ["resolved by " + r.resolved_by if isinstance(r.resolved_by, str) else
+                  ("acknowledged by " + r.acknowledged_by if isinstance(r.acknowledged_by, str) else
+                   ("storm going on" if r.is_open else "over, not resolved")) for r in alerts.itertuples()],
+        "delivered": alerts["delivery"],
+    })
+    st.dataframe(view, hide_index=True, key="a_table", column_config={
+        "started": st.column_config.DatetimeColumn(f"started ({tz})", format="ddd D MMM HH:mm"),
+        "page": st.column_config.LinkColumn("page", display_text="open"),
+    })
+    labels = {int(r.id): f"#{r.id} · {r.brand} · {wording.local(r.window_start, tz)}" for r in alerts.itertuples()}
+    st.selectbox("Open an alert", list(labels), index=None, format_func=labels.get, key="a_pick",
+                 placeholder="choose one to see its chart, drivers and mentions, and act on it",
+                 on_change=_open, args=("a_pick",))
 
 
-body()
+alert_id = _chosen()
+if alert_id is None:
+    st.title("Alerts")
+    ui.live(ctx)(_list)()
+else:
+    if st.button("All alerts", icon=":material/arrow_back:", key="a_back", type="tertiary"):
+        del st.query_params[links.ALERT_PARAM]
+        st.rerun()
+    ui.live(ctx)(lambda: alert_view.show(ctx, alert_id))()

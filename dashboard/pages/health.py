@@ -1,65 +1,90 @@
-"""Health: each collector's last run and error, the unscored backlog, model versions, database size."""
+"""Health that tells the truth: every configured source with its state (ok, late, failing, paused,
+never run, disabled), rejected items, the unscored backlog, model versions, database size."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import make_url
 
-from dashboard import queries, ui
-from monitor.store import utcnow
+from dashboard import fmt, queries, ui, work
+from monitor.context import App
+from monitor.health import LATE_FACTOR
 
 ctx = ui.current()
 st.title("Health")
+ORDER = {"failing": 0, "late": 1, "paused": 2, "never run": 3, "ok": 4, "disabled": 5}
+COLOR = {"failing": "#d1495b", "late": "#e8590c", "paused": "#e8590c", "never run": "#868e96",
+         "ok": "#2a9d8f", "disabled": "#adb5bd"}
+"""Red: broken; orange: needs a look; green: fine; grey: nothing to say."""
+
+
+def _rejected(totals: dict[str, object]) -> int | None:
+    """The dead-letter count, once ingest records rejected items (a ``rejected`` total in `monitor status`)."""
+    for key, value in totals.items():
+        if ("rejected" in key or "dead_letter" in key) and isinstance(value, int):
+            return value
+    return None
 
 
 @ui.live(ctx)
 def body() -> None:
+    app = App(config=ctx.config)
+    app.engine = queries.engine_for(ctx.src.url)  # type: ignore[misc]  # the dashboard's one engine
+    data = work.status(ctx.src, app)
     b = queries.backlog(ctx.src)
-    versions = queries.model_versions(ctx.src)
+    tz = ui.tz()
+    sources = pd.DataFrame(data["sources"])
+    bad = sources[sources["health"].isin(["failing", "late"])]
+    if not bad.empty:
+        st.error("Not collecting as it should: " + ", ".join(f"**{fmt.md_escape(n)}** ({h})"
+                                                             for n, h in zip(bad["name"], bad["health"], strict=True)))
     a, c, d, e = st.columns(4)
     a.metric("Mentions stored", f"{b['mentions']:,}")
     oldest = b["oldest_unscored"]
     c.metric("Unscored backlog", f"{b['unscored']:,}",
-             help=None if oldest is None else f"oldest unscored mention from {oldest:%Y-%m-%d %H:%M} UTC")
-    d.metric("Database size", ui.fmt_bytes(queries.database_size(ctx.src)))
-    e.metric("Sentiment model", ctx.config.model.name)
-    st.subheader("Collectors", anchor=False)
-    sources = queries.source_health(ctx.src)
-    if sources.empty:
-        st.info("No collector has run yet.")
-    else:
-        now = utcnow()
-        view = sources.assign(
-            since_run=[ui.fmt_duration((now - t).total_seconds()) if t is not None and t == t else "never"
-                       for t in sources["last_run_at"]],
-            status=[
-                "paused" if p else ("error" if err and (ok is None or (et is not None and et >= ok)) else "ok")
-                for p, err, ok, et in zip(sources["paused_reason"], sources["last_error"],
-                                          sources["last_success_at"], sources["last_error_at"], strict=True)
-            ],
-        )
-        st.dataframe(
-            view[["name", "status", "since_run", "last_run_at", "last_success_at", "mentions_collected", "runs",
-                  "last_error", "last_error_at", "paused_reason", "paused_until"]],
-            hide_index=True, key="h_sources",
-            column_config={
-                "name": "collector", "since_run": "last run", "last_run_at": "last run at (UTC)",
-                "last_success_at": "last success (UTC)", "mentions_collected": "mentions collected",
-                "last_error": st.column_config.TextColumn("last error", width="large"),
-                "last_error_at": "error at (UTC)", "paused_reason": "paused because",
-                "paused_until": "paused until",
-            },
-        )
+             help=None if oldest is None else f"oldest unscored mention from {fmt.when(oldest, tz)}")
+    rejected = _rejected(data["totals"])
+    d.metric("Rejected items", "—" if rejected is None else f"{rejected:,}",
+             help="items a source could not store (bad fields), kept in the dead-letter table"
+             if rejected is not None else "counted here once ingest keeps rejected items")
+    e.metric("Database size", fmt.fmt_bytes(queries.database_size(ctx.src)))
+    st.subheader("Sources", anchor=False)
+    states = queries.source_health(ctx.src).set_index("name")
+    rows = []
+    for s in data["sources"]:
+        name = s["name"]
+        cfg = getattr(ctx.config.sources, name)
+        state = states.loc[name] if name in states.index else None
+        rows.append({
+            "source": name, "state": s["health"], "order": ORDER.get(s["health"], 9),
+            "every": fmt.fmt_duration(cfg.interval.total_seconds()),
+            "last run": fmt.when(s["last_run_at"], tz), "last success": fmt.when(s["last_success_at"], tz),
+            "collected": int(s["mentions_collected"] or 0),
+            "problem": s["paused_reason"] or s["last_error"] or "",
+            "error at": fmt.when(state["last_error_at"], tz) if state is not None and s["last_error"] else "",
+        })
+    view = pd.DataFrame(rows).sort_values(["order", "source"]).drop(columns="order")
+    styled = view.style.map(lambda v: f"color: {COLOR.get(v, '#212529')}; font-weight: 600", subset=["state"])
+    st.dataframe(styled, hide_index=True, key="h_sources", column_config={
+        "state": st.column_config.TextColumn("state", help=f"late: no run for more than {LATE_FACTOR}× its "
+                                             "interval; failing: the last run ended in an error"),
+        "problem": st.column_config.TextColumn("problem", width="large")})
     st.subheader("Model versions in the sentiment table", anchor=False)
+    versions = queries.model_versions(ctx.src)
     if versions.empty:
         st.info("Nothing scored yet.")
     else:
-        st.dataframe(versions, hide_index=True, key="h_models", column_config={
-            "model_version": "model version", "mentions": "mentions scored",
-            "first_scored": "first scored (UTC)", "last_scored": "last scored (UTC)"})
+        st.dataframe(versions.assign(first_scored=versions["first_scored"].map(lambda t: fmt.when(t, tz)),
+                                     last_scored=versions["last_scored"].map(lambda t: fmt.when(t, tz))),
+                     hide_index=True, key="h_models", column_config={
+                         "model_version": "model version", "mentions": "mentions scored",
+                         "first_scored": "first scored", "last_scored": "last scored"})
+    st.caption(f"Sentiment model: {fmt.md_escape(ctx.config.model.name)} · undelivered alerts: "
+               f"{data['totals']['undelivered_alerts']}")
     url = make_url(ctx.src.url)
-    st.caption(f"Database: {url.get_backend_name()} {ui.md_escape(url.database or '')} · config "
-               f"{ui.md_escape(ctx.config_path)} · cache {ctx.src.ttl_seconds:.0f}s · refresh "
+    st.caption(f"Database: {url.get_backend_name()} {fmt.md_escape(url.database or '')} · config "
+               f"{fmt.md_escape(ctx.config_path)} · cache {ctx.src.ttl_seconds:.0f}s · refresh "
                f"{ctx.config.dashboard.refresh.total_seconds():.0f}s")
 
 

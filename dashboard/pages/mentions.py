@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries, ui
+from dashboard import fmt, queries, ui
 from dashboard.sql import UNSCORED, MentionFilter
 from monitor.scoring import correct_sentiment
 from monitor.store import utcnow
@@ -16,26 +16,28 @@ ctx = ui.current()
 st.title("Mentions")
 ui.flash()
 names = ui.brand_names(ctx)
+ids = {name: i for i, name in names.items()}
 a, b, c, d = st.columns([2, 2, 3, 1.3], vertical_alignment="bottom")
-a.multiselect("Brand", list(names), format_func=names.get, key="m_brands", placeholder="All brands",
+a.multiselect("Brand", list(ids), key="brands", placeholder="All brands", bind="query-params",
               persist_state="session")
-b.multiselect("Sentiment", [*ui.LABELS, UNSCORED], key="m_labels", placeholder="Any sentiment",
-              persist_state="session")
-c.text_input("Search text", key="m_search", placeholder="words in the text, title or author",
+b.multiselect("Sentiment", [*ui.LABELS, UNSCORED], key="sentiment", placeholder="Any sentiment",
+              bind="query-params", persist_state="session")
+c.text_input("Search text", key="q", placeholder="words in the text, title or author", bind="query-params",
              persist_state="session")
-d.toggle("Escalated only", key="m_escalated", persist_state="session")
+d.toggle("Escalated only", key="escalated", bind="query-params", persist_state="session")
 
 
 def _filter() -> MentionFilter:
     win = ui.window()
     s = st.session_state
-    return MentionFilter(win.start, win.end, tuple(s.get("m_brands") or ()), ui.selected_platforms(),
-                         tuple(s.get("m_labels") or ()), s.get("m_search") or "", bool(s.get("m_escalated")))
+    brands = tuple(ids[n] for n in s.get("brands") or () if n in ids)
+    return MentionFilter(win.start, win.end, brands, ui.selected_platforms(),
+                         tuple(s.get("sentiment") or ()), s.get("q") or "", bool(s.get("escalated")))
 
 
 def _correction_panel(page: pd.DataFrame) -> None:
     st.subheader("Inspect and correct", anchor=False)
-    labels = {int(r.id): f"#{r.id} · {r.created_at:%Y-%m-%d %H:%M} · {r.platform} · {r.sentiment}"
+    labels = {int(r.id): f"#{r.id} · {fmt.when(r.created_at, ui.tz())} · {r.platform} · {r.sentiment}"
               for r in page.itertuples()}
     mid = st.selectbox("Mention", list(labels), key="m_selected", format_func=labels.get)
     row = queries.mention_detail(ctx.src, mid)
@@ -44,7 +46,7 @@ def _correction_panel(page: pd.DataFrame) -> None:
         return
     with st.container(border=True):
         st.caption(f"{ui.md_escape(row['platform'])} · {ui.md_escape(row['author'])} · "
-                   f"{row['created_at']:%Y-%m-%d %H:%M} UTC")
+                   f"{fmt.when(row['created_at'], ui.tz())}", help=fmt.utc(row["created_at"]))
         if row.get("title"):
             st.text(str(row["title"]))
         st.text(str(row["text"]), width="stretch")
@@ -59,7 +61,7 @@ def _correction_panel(page: pd.DataFrame) -> None:
                       f"{row['p_negative']:.2f} / {row['p_neutral']:.2f} / {row['p_positive']:.2f}")
         corrected = isinstance(row["corrected_label"], str)
         m3.metric("Correction", ui.label_format(row["corrected_label"]),
-                  help=f"by {row['corrected_by'] or 'someone'} at {row['corrected_at']:%Y-%m-%d %H:%M} UTC"
+                  help=f"by {row['corrected_by'] or 'someone'} at {fmt.when(row['corrected_at'], ui.tz())}"
                   if corrected else "a person's label counts over the model's in every number")
     x, y = st.columns([3, 1], vertical_alignment="bottom")
     x.segmented_control("Correct to", list(ui.LABELS), key="m_correct_to")
@@ -93,14 +95,15 @@ def body() -> None:
         st.info("No mentions match these filters in the window.")
         return
     st.caption(f"Newest first · page {min(int(page_no), pages)} of {pages} · {f.start:%Y-%m-%d %H:%M} to "
-               f"{f.end:%Y-%m-%d %H:%M} UTC")
-    view = page.assign(url=page["url"].map(ui.safe_url))
+               f"{f.end:%Y-%m-%d %H:%M} UTC", help=f"times in the table are in {ui.tz()}")
+    view = page.assign(url=page["url"].map(ui.safe_url), created_at=fmt.local_column(page["created_at"], ui.tz()),
+                       corrected_label=page["corrected_label"].fillna(""))
     st.dataframe(
-        view[["created_at", "platform", "brands", "author", "sentiment", "model_label", "p_negative",
-              "corrected_label", "text", "engagement", "url", "id"]],
+        view[["created_at", "text", "brands", "platform", "author", "sentiment", "model_label", "p_negative",
+              "corrected_label", "engagement", "url", "id"]],
         hide_index=True, key="m_table",
         column_config={
-            "created_at": st.column_config.DatetimeColumn("time (UTC)", format="YYYY-MM-DD HH:mm"),
+            "created_at": st.column_config.DatetimeColumn(f"time ({ui.tz()})", format="ddd D MMM HH:mm"),
             "sentiment": st.column_config.TextColumn("sentiment", help="a correction if any, else the model"),
             "model_label": "model",
             "p_negative": st.column_config.ProgressColumn("p(negative)", min_value=0, max_value=1,

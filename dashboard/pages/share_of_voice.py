@@ -13,7 +13,7 @@ own = [b for b in ctx.config.brands if b.is_own and b.competitors]
 if not own:
     st.info("No brand has competitors configured. Add `competitors:` to a brand in the config.")
     st.stop()
-brand = st.selectbox("Brand", [b.name for b in own], key="sov_brand", persist_state="session")
+brand = st.selectbox("Brand", [b.name for b in own], key="brand", bind="query-params")
 chosen = ctx.config.brand(brand)
 
 

@@ -1,5 +1,6 @@
-"""The email channel: an alert as a plain-text and an HTML part saying what happened and what
-drove it, sent over SMTP or written to the outbox folder as an ``.eml`` file.
+"""The email channel: an alert as a plain-text and a styled HTML part saying what happened in plain
+words, what to do, with links straight to the alert's page and the brand's escalations, times in
+the team's time zone with UTC; sent over SMTP or written to the outbox folder as an ``.eml`` file.
 
 Everything that came from a mention (text, author, URL) is HTML-escaped, and only http(s)
 links become clickable. The Message-ID is derived from the alert, so a retried send of the
@@ -8,6 +9,7 @@ same alert carries the same id and mail clients can recognise the duplicate.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import os
 import smtplib
@@ -20,15 +22,17 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts.channels import Channel, TransportError
-from monitor.config import AlertsConfig, SmtpConfig, secret
+from monitor.alerts import links, wording
+from monitor.alerts.channels import EMAIL, Channel, TransportError
+from monitor.config import Config, SmtpConfig, secret
 from monitor.store import Alert
 from monitor.text import safe_url
 
 log = logging.getLogger(__name__)
 
 TOP = 5
-SEVERITY_WORDS = {1: "low", 2: "medium", 3: "high", 4: "critical"}
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
+"""RFC 5322's hard limit: a long subject stays on one line (Python folds it oddly at 78)."""
 
 
 def message_id(alert: Alert, sender: str) -> str:
@@ -38,97 +42,109 @@ def message_id(alert: Alert, sender: str) -> str:
     return f"<alert-{alert.id}.{stamp}@{domain}>"
 
 
-def _when(t: datetime) -> str:
-    return t.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _facts(alert: Alert, brand: str) -> dict[str, Any]:
-    d = alert.details
-    share = d.get("share", {})
-    volume = d.get("volume", {})
-    if alert.kind == "negative_share":
-        headline = (f"negative share {alert.observed:.0%} vs {alert.expected:.0%} usual "
-                    f"({volume.get('observed', '?')} negative of {share.get('total', '?')})")
-    else:
-        headline = f"{alert.observed:.0f} negative mentions vs {alert.expected:.1f} expected"
-    severity = f"{alert.severity}/4 ({SEVERITY_WORDS.get(alert.severity, '?')})"
+def _facts(alert: Alert, brand: str, config: Config, now: datetime) -> dict[str, Any]:
+    d, tz, base = alert.details, config.dashboard.time_zone, config.alerts.dashboard_url
+    headline = wording.headline(alert.kind, alert.observed, alert.expected, d)
     return {
-        "subject": f"[{brand}] Negative spike: {headline} · severity {severity}",
-        "headline": headline,
-        "severity": severity,
-        "window": f"{_when(alert.window_start)} – {_when(alert.window_end)}"
-                  + ("" if alert.is_open else " (over)"),
-        "p_value": f"{alert.p_value:.2g}",
-        "share": (f"{share['observed']:.0%} of scored mentions negative vs {share['expected']:.0%} usual"
-                  if "observed" in share and "expected" in share else ""),
-        "total": (f"{d['total_observed']} negative mentions in the window vs {d['total_expected']:.1f} expected"
-                  if "total_observed" in d else ""),
-        "terms": d.get("rising_terms", [])[:8],
-        "mentions": d.get("top_mentions", [])[:TOP],
+        "subject": f"[{brand}] Negative storm, {wording.severity_word(alert.severity)}: {headline}",
+        "summary": wording.summary(alert.kind, alert.observed, alert.expected, d),
+        "how_bad": wording.how_bad(alert.severity, alert.observed, alert.expected, alert.kind),
+        "since": f"{wording.local_and_utc(alert.window_start, tz)}, "
+                 f"{wording.since(alert.window_start, now, alert.is_open, alert.window_end)}",
+        "drivers": wording.drivers(d, limit=8),
+        "mentions": (d.get("top_mentions") or [])[:TOP],
+        "alert_url": links.alert_url(base, alert.id),
+        "escalations_url": links.escalations_url(base, brand),
+        "zone": tz,
     }
 
 
-def render_text(alert: Alert, brand: str, config: AlertsConfig) -> str:
+def _todo(brand: str) -> list[str]:
+    return ["Open the alert: check the top mentions and what drove it, then acknowledge it so the team "
+            "knows someone is on it.",
+            f"Answer the people who need a reply in {brand}'s escalations, most urgent first.",
+            "Resolve the alert once the storm is handled."]
+
+
+def render_text(alert: Alert, brand: str, config: Config, *, now: datetime) -> str:
     """The plain-text body."""
-    f = _facts(alert, brand)
-    lines = [f"Negative spike for {brand}: {f['headline']}.", "",
-             f"Severity:  {f['severity']}", f"Window:    {f['window']}",
-             f"p-value:   {f['p_value']}"]
-    if f["share"]:
-        lines.append(f"Share:     {f['share']}")
-    if f["total"]:
-        lines.append(f"Total:     {f['total']}")
-    lines += ["", "What drove it (terms used more than in the past week):"]
-    lines += [f"  - {t['term']}: {t['count']} mentions ({t['share']:.0%} vs {t['baseline_share']:.0%} usually)"
-              for t in f["terms"]] or ["  (no term stands out)"]
+    f = _facts(alert, brand, config, now)
+    lines = [f"Negative storm for {brand}: {f['summary']}", "",
+             f"How bad:  {f['how_bad']}", f"Since:    {f['since']}", "",
+             "What to do:"]
+    lines += [f"  {i}. {step}" for i, step in enumerate(_todo(brand), 1)]
+    lines += ["", f"Open the alert:   {f['alert_url']}", f"Escalations:      {f['escalations_url']}", "",
+              "What drove it (terms in more negative mentions than usual):"]
+    lines += [f"  - {t}" for t in f["drivers"]] or ["  (no term stands out)"]
     lines += ["", f"Top {len(f['mentions'])} negative mentions:"]
     for i, m in enumerate(f["mentions"], 1):
         text = " ".join(str(m.get("text", "")).split())[:280]
-        lines.append(f"  {i}. {m.get('author') or 'unknown'} (reach {int(m.get('reach') or 0):,}): {text}")
+        lines.append(f"  {i}. {m.get('author') or 'unknown'} (reach {wording.count(m.get('reach') or 0)}): {text}")
         if m.get("url"):
             lines.append(f"     {m['url']}")
-    lines += ["", f"Dashboard: {config.dashboard_url}", f"Alert #{alert.id}"]
+    lines += ["", f"Times in {f['zone']}, UTC in brackets. Alert #{alert.id}."]
     return "\n".join(lines) + "\n"
 
 
-def render_html(alert: Alert, brand: str, config: AlertsConfig) -> str:
-    """The HTML body; all mention-derived text is escaped."""
-    f = _facts(alert, brand)
+_BUTTON = ("display:inline-block;padding:10px 18px;margin:4px 8px 4px 0;border-radius:6px;"
+           "text-decoration:none;font-weight:600;")
+
+
+def _button(url: str, label: str, primary: bool) -> str:
+    safe = safe_url(url)
+    if not safe:
+        return f"<p>{escape(label)}: {escape(url)}</p>"
+    colors = "background:#264653;color:#ffffff;" if primary else "background:#e9ecef;color:#264653;"
+    return f'<a href="{escape(safe)}" style="{_BUTTON}{colors}">{escape(label)}</a>'
+
+
+def render_html(alert: Alert, brand: str, config: Config, *, now: datetime) -> str:
+    """The HTML body (inline styles, as mail clients need); all mention-derived text is escaped."""
+    f = _facts(alert, brand, config, now)
     e = escape
-    rows = [("Severity", f["severity"]), ("Window", f["window"]), ("Observed vs expected", f["headline"]),
-            ("p-value", f["p_value"])]
-    rows += [("Share", f["share"])] if f["share"] else []
-    rows += [("Total", f["total"])] if f["total"] else []
-    table = "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
-    terms = "".join(
-        f"<li><b>{e(t['term'])}</b>: {t['count']} mentions ({t['share']:.0%} vs {t['baseline_share']:.0%})</li>"
-        for t in f["terms"]) or "<li>no term stands out</li>"
+    color = wording.SEVERITY_COLORS.get(alert.severity, "#d1495b")
+    rows = "".join(f"<tr><th align='left' style='padding:4px 12px 4px 0;color:#495057;vertical-align:top'>"
+                   f"{e(k)}</th><td style='padding:4px 0'>{e(v)}</td></tr>"
+                   for k, v in (("How bad", f["how_bad"]), ("Since", f["since"])))
+    todo = "".join(f"<li style='margin:4px 0'>{e(step)}</li>" for step in _todo(brand))
+    drivers = "".join(f"<li>{e(t)}</li>" for t in f["drivers"]) or "<li>no term stands out</li>"
     items = []
     for m in f["mentions"]:
         url = safe_url(str(m.get("url") or ""))
-        link = f" <a href=\"{e(url)}\">open</a>" if url else ""
-        items.append(f"<li><b>{e(str(m.get('author') or 'unknown'))}</b> (reach {int(m.get('reach') or 0):,}): "
+        link = f" <a href=\"{e(url)}\" style='color:#264653'>open</a>" if url else ""
+        items.append(f"<li style='margin:6px 0'><b>{e(str(m.get('author') or 'unknown'))}</b> "
+                     f"<span style='color:#6c757d'>(reach {e(wording.count(m.get('reach') or 0))})</span>: "
                      f"{e(str(m.get('text', ''))[:500])}{link}</li>")
-    dash = safe_url(config.dashboard_url)
-    dash_html = (f"<p><a href=\"{e(dash)}\">Open the dashboard</a> · alert #{alert.id}</p>" if dash
-                 else f"<p>Dashboard: {e(config.dashboard_url)} · alert #{alert.id}</p>")
-    return (f"<html><body><h2>Negative spike for {e(brand)}</h2><table>{table}</table>"
-            f"<h3>What drove it</h3><ul>{terms}</ul>"
-            f"<h3>Top negative mentions</h3><ol>{''.join(items) or '<li>none stored</li>'}</ol>"
-            f"{dash_html}</body></html>")
+    return (
+        "<html><body style='margin:0;background:#f4f5f7;font-family:-apple-system,Segoe UI,Helvetica,Arial,"
+        "sans-serif;color:#212529'><div style='max-width:640px;margin:0 auto;background:#ffffff'>"
+        f"<div style='background:{color};color:#ffffff;padding:14px 20px;font-size:14px;letter-spacing:.04em'>"
+        f"<b>{e(wording.severity_word(alert.severity).upper())}</b> · negative storm · {e(brand)}</div>"
+        f"<div style='padding:20px'><h2 style='margin:0 0 12px;font-size:20px'>{e(f['summary'])}</h2>"
+        f"<table style='font-size:14px;margin-bottom:12px'>{rows}</table>"
+        f"<p style='margin:16px 0 8px'>{_button(f['alert_url'], 'Open the alert', True)}"
+        f"{_button(f['escalations_url'], f'{brand} escalations', False)}</p>"
+        f"<h3 style='font-size:16px;margin:20px 0 6px'>What to do</h3><ol style='padding-left:20px'>{todo}</ol>"
+        f"<h3 style='font-size:16px;margin:20px 0 6px'>What drove it</h3><ul style='padding-left:20px'>{drivers}</ul>"
+        f"<h3 style='font-size:16px;margin:20px 0 6px'>Top negative mentions</h3>"
+        f"<ol style='padding-left:20px'>{''.join(items) or '<li>none stored</li>'}</ol>"
+        f"<p style='color:#6c757d;font-size:12px;margin-top:24px'>Times in {e(f['zone'])}, UTC in brackets. "
+        f"Alert #{alert.id}.</p></div></div></body></html>"
+    )
 
 
-def build_message(alert: Alert, brand: str, config: AlertsConfig, *, now: datetime) -> EmailMessage:
+def build_message(alert: Alert, brand: str, config: Config, *, now: datetime) -> EmailMessage:
     """The multipart/alternative email for ``alert`` (text first, HTML preferred)."""
-    msg = EmailMessage()
-    msg["Subject"] = _facts(alert, brand)["subject"]
-    msg["From"] = config.sender
-    msg["To"] = ", ".join(config.recipients) or "undisclosed-recipients:;"
+    cfg = config.alerts
+    msg = EmailMessage(policy=_POLICY)
+    msg["Subject"] = _facts(alert, brand, config, now)["subject"]
+    msg["From"] = cfg.sender
+    msg["To"] = ", ".join(cfg.recipients) or "undisclosed-recipients:;"
     msg["Date"] = format_datetime(now.replace(tzinfo=UTC), usegmt=True)
-    msg["Message-ID"] = message_id(alert, config.sender)
+    msg["Message-ID"] = message_id(alert, cfg.sender)
     msg["X-Brand-Monitor-Alert"] = str(alert.id)
-    msg.set_content(render_text(alert, brand, config))
-    msg.add_alternative(render_html(alert, brand, config), subtype="html")
+    msg.set_content(render_text(alert, brand, config, now=now))
+    msg.add_alternative(render_html(alert, brand, config, now=now), subtype="html")
     return msg
 
 
@@ -165,9 +181,10 @@ class EmailChannel(Channel):
     """Email to ``alerts.recipients`` over ``alerts.smtp``; without SMTP, an ``.eml`` file in ``alerts.outbox_dir``."""
 
     kind = "email"
+    name = EMAIL
 
-    def __init__(self, cfg: AlertsConfig, env: Mapping[str, str], *, now: datetime) -> None:
-        self.cfg, self.env, self.now = cfg, env, now
+    def __init__(self, config: Config, env: Mapping[str, str], *, now: datetime) -> None:
+        self.config, self.cfg, self.env, self.now = config, config.alerts, env, now
 
     def notify(self, alert: Alert, brand: str) -> str:
         """Send (or write) the alert's email; returns the outbox file or the SMTP host.
@@ -175,7 +192,7 @@ class EmailChannel(Channel):
         Raises :class:`TransportError` for an SMTP or file-system failure, and a permanent
         one when SMTP is configured without recipients.
         """
-        msg = build_message(alert, brand, self.cfg, now=self.now)
+        msg = build_message(alert, brand, self.config, now=self.now)
         try:
             if self.cfg.smtp is None:
                 assert alert.id is not None

@@ -54,7 +54,7 @@ def _optional_data(value: str) -> str | None:
 
 
 @command("train")
-@click.option("--base-model", default=DEFAULT_BASE, show_default=True,
+@click.option("--base-model", default=None,
               help="Hugging Face name or local folder; default: the offline all-MiniLM-L6-v2 package.")
 @click.option("--init-from", type=click.Path(exists=True, file_okay=False), default=None,
               help="A `monitor pretrain` folder whose encoder to start from.")
@@ -83,6 +83,9 @@ def train_cmd(base_model: str, init_from: str | None, train_file: str | None, va
     """Fine-tune the multi-task model (brand-directed sentiment, tweet sentiment, emotion); the checkpoint
     with the best dev-fold score is written to --out. Resumable: run it again with the same --out."""
     from models.train import TrainSettings, train
+
+    base_model = base_model or DEFAULT_BASE
+    out = out or str(default_artifact_dir())
 
     if not train_file or not val_file:
         raise click.ClickException("no training data: pass --train-file and --val-file "

@@ -1,5 +1,5 @@
 """The commands that run jobs and look after the store: init, db, check-config, run, collect, score,
-rescore, detect, send-alerts, status, dashboard."""
+rescore, detect, send-alerts, status, dashboard, add-user."""
 
 from __future__ import annotations
 
@@ -9,20 +9,34 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from monitor.cli import Ctx, MonitorGroup, command, pass_ctx
-from monitor.config import masked_dump
 
-console = Console()
+
+def table(title: str, columns: tuple[str, ...]) -> Any:
+    """A rich table with ``columns`` (rich is imported when a command prints one)."""
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    return t
+
+
+def show(renderable: Any) -> None:
+    """Print a rich renderable to stdout."""
+    from rich.console import Console
+
+    Console().print(renderable)
 
 
 @command("check-config")
 @pass_ctx
 def check_config(ctx: Ctx) -> None:
-    """Validate config.yaml and print the effective config, secrets masked."""
+    """Validate config.yaml and print the effective config, secrets and URL passwords masked."""
     import yaml
+
+    from monitor.config import masked_dump
 
     click.echo(yaml.safe_dump(masked_dump(ctx.app.config, ctx.app.env), sort_keys=False, allow_unicode=True))
     click.echo(f"# {ctx.config_path}: OK", err=True)
@@ -54,6 +68,7 @@ def init(ctx: Ctx) -> None:
     from monitor.ingest import sync_brands
     from monitor.store import session_scope
     from monitor.store.migrate import upgrade
+    from monitor.text import mask_url
 
     app = ctx.app
     upgrade(app.config.database.url)
@@ -62,7 +77,7 @@ def init(ctx: Ctx) -> None:
     inbox = Path(app.config.sources.file.path)
     (inbox.parent if inbox.suffix else inbox).mkdir(parents=True, exist_ok=True)
     Path(app.config.alerts.outbox_dir).mkdir(parents=True, exist_ok=True)
-    click.echo(f"initialised {app.config.database.url} with {len(app.config.brands)} brand(s)")
+    click.echo(f"initialised {mask_url(app.config.database.url)} with {len(app.config.brands)} brand(s)")
 
 
 @command()
@@ -71,26 +86,26 @@ def init(ctx: Ctx) -> None:
 def run(ctx: Ctx, once: bool) -> None:
     """Start the scheduler: collectors, scoring, detection and alert delivery at their intervals."""
     from monitor import jobs
+    from monitor.cli.console import configure_logging
     from monitor.scheduler import run_forever
     from monitor.store.migrate import upgrade
 
     app = ctx.app
     upgrade(app.config.database.url)
     if once:
+        failed = False
         for name in app.config.sources.enabled():
-            _print_collect(jobs.collect(app, name))
+            report = jobs.collect(app, name)
+            click.echo(report)
+            failed |= report.failed
         click.echo(f"scored {jobs.score(app)} mention(s)")
         click.echo(f"detect: {jobs.detect(app)}")
-        click.echo(f"send-alerts: {jobs.send_alerts(app)}")
-        return
+        delivery = jobs.send_alerts(app)
+        click.echo(f"send-alerts: {delivery}")
+        sys.exit(1 if failed or delivery.failed else 0)
+    configure_logging(ctx.log_level, daemon=True)
     click.echo("monitor running; Ctrl-C or SIGTERM stops it cleanly", err=True)
     run_forever(app)
-
-
-def _print_collect(report: Any) -> None:
-    r = report.result
-    line = f"{report.source}: {report.status}, {r.stored} new, {r.duplicates} duplicate, {r.unmatched} unmatched"
-    click.echo(line + (f" ({report.message})" if report.message else ""))
 
 
 @command()
@@ -98,7 +113,11 @@ def _print_collect(report: Any) -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would be stored; store nothing.")
 @pass_ctx
 def collect(ctx: Ctx, source: str | None, dry_run: bool) -> None:
-    """Collect once from SOURCE (default: every enabled source)."""
+    """Collect once from SOURCE (default: every enabled source).
+
+    Exits 1 when a source failed, or when SOURCE was named and could not run (a missing
+    credential, say); a rejected item is not a failure (`monitor rejected` lists them).
+    """
     from monitor import jobs
     from monitor.ingest.collect import collect_source
     from monitor.store.migrate import upgrade
@@ -115,19 +134,19 @@ def collect(ctx: Ctx, source: str | None, dry_run: bool) -> None:
         if dry_run:
             _print_preview(report)
         else:
-            _print_collect(report)
-        failed |= report.status in ("error", "paused")
+            click.echo(report)
+        failed |= report.failed or (source is not None and report.status != "ok")
     sys.exit(1 if failed else 0)
 
 
 def _print_preview(report: Any) -> None:
-    table = Table(title=f"{report.source}: {len(report.preview)} mention(s) would be stored")
-    for col in ("created", "platform", "author", "brands", "text"):
-        table.add_column(col, overflow="fold")
+    t = table(f"{report.source}: {len(report.preview)} mention(s) would be stored",
+              ("created", "platform", "author", "brands", "text"))
     for m, hit in report.preview:
-        table.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", m.platform, m.author,
-                      ", ".join(hit), m.full_text[:200])
-    console.print(table)
+        t.add_row(f"{m.created_at:%Y-%m-%d %H:%M}", m.platform, m.author, ", ".join(hit), m.full_text[:200])
+    show(t)
+    if report.result.rejected:
+        click.echo(f"{report.source}: {report.result.rejected} item(s) would be rejected", err=True)
     if report.status != "ok":
         click.echo(f"{report.source}: {report.status}: {report.message}", err=True)
 
@@ -139,7 +158,8 @@ def score(ctx: Ctx, limit: int | None) -> None:
     """Score every mention that has no sentiment yet."""
     from monitor import jobs
 
-    click.echo(f"scored {jobs.score(ctx.app, progress=True, limit=limit)} mention(s)")
+    app = ctx.app_with_database()
+    click.echo(f"scored {jobs.score(app, progress=True, limit=limit)} mention(s)")
 
 
 @command()
@@ -148,7 +168,7 @@ def rescore(ctx: Ctx) -> None:
     """Re-score mentions scored by another model version (after a model change)."""
     from monitor.scoring import rescore as do_rescore
 
-    app = ctx.app
+    app = ctx.app_with_database()
     n = do_rescore(app.engine, app.models, batch_size=max(app.config.model.batch_size, 256), progress=True)
     click.echo(f"re-scored {n} mention(s) with {app.scorer.version}")
 
@@ -159,57 +179,135 @@ def detect(ctx: Ctx) -> None:
     """Run escalation rules and spike detection once."""
     from monitor import jobs
 
-    click.echo(jobs.detect(ctx.app))
+    click.echo(jobs.detect(ctx.app_with_database()))
 
 
 @command("send-alerts")
 @pass_ctx
 def send_alerts(ctx: Ctx) -> None:
-    """Deliver pending alert emails once (SMTP, or the outbox folder when none is configured)."""
+    """Deliver pending alert emails once (SMTP, or the outbox folder when none is configured).
+
+    Exits 1 when a delivery failed (it is retried later, see `monitor status`).
+    """
     from monitor import jobs
 
-    click.echo(jobs.send_alerts(ctx.app))
+    report = jobs.send_alerts(ctx.app_with_database())
+    click.echo(report)
+    sys.exit(1 if report.failed else 0)
 
 
 @command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_ctx
 def status(ctx: Ctx, as_json: bool) -> None:
-    """Per source: last run, last error, mentions collected; plus the unscored backlog."""
+    """Per source: last run, last error, mentions collected, rejected items; plus the unscored backlog."""
     from monitor.status import gather
 
-    app = ctx.app
+    app = ctx.app_with_database()
     data = gather(app)
     if as_json:
         click.echo(json.dumps(data, default=str, indent=2))
         return
-    table = Table(title="Sources")
-    for col in ("source", "enabled", "last run (UTC)", "last success", "collected", "last error / pause"):
-        table.add_column(col, overflow="fold")
+    t = table("Sources", ("source", "enabled", "last run (UTC)", "last success", "collected", "rejected",
+                          "last error / pause"))
+
     def when(dt: Any) -> str:
         return f"{dt:%Y-%m-%d %H:%M:%S}" if dt else ""
 
     for s in data["sources"]:
-        table.add_row(s["name"], "yes" if s["enabled"] else "no", when(s["last_run_at"]) or "never",
-                      when(s["last_success_at"]) or "-", str(s["mentions_collected"]),
-                      s["paused_reason"] or s["last_error"] or "")
-    console.print(table)
-    t = data["totals"]
-    console.print(f"mentions: {t['mentions']}  unscored backlog: {t['unscored']}  "
-                  f"open escalations: {t['open_escalations']}  open alerts: {t['open_alerts']}  "
-                  f"undelivered alerts: {t['undelivered_alerts']}")
+        t.add_row(s["name"], "yes" if s["enabled"] else "no", when(s["last_run_at"]) or "never",
+                  when(s["last_success_at"]) or "-", str(s["mentions_collected"]), str(s["rejected"]),
+                  s["paused_reason"] or s["last_error"] or "")
+    show(t)
+    n = data["totals"]
+    click.echo(f"mentions: {n['mentions']}  unscored backlog: {n['unscored']}  "
+               f"open escalations: {n['open_escalations']}  open alerts: {n['open_alerts']}  "
+               f"undelivered alerts: {n['undelivered_alerts']}  rejected items: {n['rejected']}"
+               + ("  (see `monitor rejected`)" if n["rejected"] else ""))
+    e = data["escalations_7d"]
+
+    def took(seconds: float | None) -> str:
+        return "-" if seconds is None else f"{seconds / 60:.0f} min"
+
+    click.echo(f"escalations flagged in 7 days: {e['flagged']} ({e['by_status']['dismissed']} dismissed)  "
+               f"acknowledge median/p90: {took(e['time_to_acknowledge_median_s'])}/"
+               f"{took(e['time_to_acknowledge_p90_s'])}  resolve median/p90: {took(e['time_to_resolve_median_s'])}/"
+               f"{took(e['time_to_resolve_p90_s'])}")
+
+
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if address.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @command()
 @click.option("--port", default=8501, show_default=True)
-@click.option("--address", default="127.0.0.1", show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Where to listen; anything but loopback needs dashboard.auth (login) on.")
 @pass_ctx
 def dashboard(ctx: Ctx, port: int, address: str) -> None:
-    """Start the Streamlit dashboard."""
-    from dashboard.launch import serve
+    """Start the Streamlit dashboard (login required unless dashboard.auth.enabled is false on loopback)."""
+    import os
 
-    ctx.app  # validate config before starting the server  # noqa: B018
-    click.echo(f"dashboard: http://{address}:{port}")
+    from dashboard.auth import load_users
+    from dashboard.launch import serve
+    from monitor.errors import UsageError
+
+    auth = ctx.app.config.dashboard.auth
+    if not auth.enabled and not is_loopback(address):
+        raise UsageError(f"refusing to serve the dashboard on {address} without login: anyone who reaches the port "
+                         "could read every mention; set dashboard.auth.enabled: true and add users with `monitor "
+                         "add-user`, or serve on --address 127.0.0.1")
+    if auth.enabled and not load_users(auth, os.environ):
+        raise UsageError("dashboard.auth is on but no user is configured: add one with `monitor add-user NAME "
+                         "--role agent` (or set dashboard.auth.enabled: false to run it on loopback only)")
+    click.echo(f"dashboard: http://{address}:{port}" + ("" if auth.enabled else " (login off: this machine only)"))
     raise SystemExit(serve(Path(ctx.config_path), port=port, address=address))
 
 
+@command("add-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["agent", "read_only"]), default="agent", show_default=True,
+              help="agent: may act on alerts, escalations and mentions; read_only: may only look.")
+@click.option("--name", "display", default=None, help="The name shown in the dashboard (default: USERNAME).")
+@click.option("--users-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Default: dashboard.auth.users_file from the config.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@pass_ctx
+def add_user(ctx: Ctx, username: str, role: str, display: str | None, users_file: Path | None,
+             password_stdin: bool) -> None:
+    """Add (or change) a dashboard user: the password is stored only as a bcrypt hash."""
+    import os
+
+    import bcrypt
+    import yaml
+
+    from dashboard.auth import parse_users
+    from monitor.errors import UsageError
+
+    path = users_file or ctx.app.config.dashboard.auth.users_file
+    if path is None:
+        raise UsageError("no users file: set dashboard.auth.users_file in config.yaml, or pass --users-file PATH")
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    if len(password) < 8:
+        raise UsageError("the password is too short: use at least 8 characters")
+    text = path.read_text(encoding="utf-8") if path.exists() else "users: {}\n"
+    users = parse_users(text, str(path)) if path.exists() else {}
+    users[username] = {"name": display or users.get(username, {}).get("name") or username, "role": role,
+                       "password_hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}
+    out = yaml.safe_dump({"users": users}, sort_keys=True, allow_unicode=True)
+    parse_users(out, str(path))  # the username and role are checked before anything is written
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(out, encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    click.echo(f"{username} ({role}) saved in {path}")

@@ -1,4 +1,5 @@
-"""``brands``: the brands to watch, their terms, handles, exclusions, competitors and languages."""
+"""``brands``: the brands to watch, their terms, products, tickers, handles, exclusions, competitors
+and languages. How each is matched is :mod:`monitor.ingest.matching`'s rule."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ class BrandConfig(Strict):
     name: str = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    tickers: list[str] = Field(default_factory=list)
     handles: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     competitors: list[str] = Field(default_factory=list)
@@ -30,7 +33,20 @@ class BrandConfig(Strict):
             out.append(h if h.startswith("@") else f"@{h}")
         return out
 
-    @field_validator("keywords", "aliases", "exclude")
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, v: list[str]) -> list[str]:
+        """``AAPL`` (matched as $AAPL, #AAPL and AAPL) or ``$CAT`` (only as $CAT and #CAT), upper-cased."""
+        out = []
+        for t in v:
+            t = t.strip().upper().replace("#", "$", 1)
+            if not re.fullmatch(r"\$?[A-Z][A-Z0-9]{0,9}(?:[.-][A-Z0-9]{1,4})?", t):
+                raise ValueError(f"{t!r} is not a stock ticker; write it like AAPL, BRK.B, or $CAT to "
+                                 "match only the cashtag")
+            out.append(t)
+        return list(dict.fromkeys(out))
+
+    @field_validator("keywords", "aliases", "products", "exclude")
     @classmethod
     def _terms(cls, v: list[str]) -> list[str]:
         for term in v:
@@ -48,19 +64,23 @@ class BrandConfig(Strict):
 
     @model_validator(mode="after")
     def _has_terms(self) -> BrandConfig:
-        if not (self.keywords or self.aliases or self.handles):
+        if not (self.keywords or self.aliases or self.products or self.tickers or self.handles):
             raise ValueError(
-                "has no keywords, aliases or handles; add at least one keyword, e.g. "
+                "has no keywords, aliases, products, tickers or handles; add at least one keyword, e.g. "
                 f"keywords: [{self.name}]"
             )
         return self
 
     @property
     def terms(self) -> list[str]:
-        """Keywords then aliases, de-duplicated case-insensitively, order kept."""
+        """Keywords, aliases then products, de-duplicated case-insensitively, order kept.
+
+        What the collectors search for and the matcher matches as words; tickers are apart
+        (:attr:`tickers`), since ``AAPL`` is matched by other rules than a word.
+        """
         seen: set[str] = set()
         out = []
-        for t in [*self.keywords, *self.aliases]:
+        for t in [*self.keywords, *self.aliases, *self.products]:
             if t.lower() not in seen:
                 seen.add(t.lower())
                 out.append(t)

@@ -2,7 +2,12 @@
 
 Nothing here reads the environment at import time. Secrets never live in the file: the
 file names environment variables (``*_env`` keys) and :func:`monitor.config.secrets.secret`
-reads them, or a file named by ``<VAR>_FILE``, when a component needs the value.
+reads them, or a file named by ``<VAR>_FILE``, when a component needs the value. The one
+secret resolved at load time is ``database.url_env`` (the database URL, password included),
+so every reader of ``database.url`` gets the real URL; printing the config masks it.
+
+Any file that cannot be read as a config (missing, binary, not UTF-8, not YAML, not a
+mapping, cut off mid-line) is a :class:`ConfigError`: one line naming the problem, exit 2.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from monitor.config.sections import (
 from monitor.config.sources import SourcesConfig
 from monitor.config.types import Strict
 from monitor.errors import MonitorError
+from monitor.text import mask_url
 
 
 class ConfigError(MonitorError):
@@ -66,6 +72,9 @@ class Config(Strict):
                         f"brands[{i}].competitors: {c!r} is not a configured brand "
                         f"(add it under brands with is_own: false, or remove it)"
                     )
+        for i, ch in enumerate(self.alerts.channels):
+            problems += [f"alerts.channels[{i}].brands: {b!r} is not a configured brand (fix the name or remove it)"
+                         for b in ch.brands if b.lower() not in lowered]
         return problems
 
     def brand(self, name: str) -> BrandConfig:
@@ -139,12 +148,19 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     return sorted(getattr(model, "model_fields", {}))
 
 
-def parse_config(data: Any) -> Config:
-    """Validate a mapping already read from YAML; raise :class:`ConfigError` on problems."""
+def parse_config(data: Any, env: Mapping[str, str] | None = None) -> Config:
+    """Validate a mapping already read from YAML; raise :class:`ConfigError` on problems.
+
+    ``env`` (default ``os.environ``) is where ``database.url_env`` is read from.
+    """
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(["(top level): config must be a mapping of keys (see README)"])
+    empty = [k for k, v in data.items() if v is None and k in Config.model_fields]
+    if empty:
+        raise ConfigError([f"{k}: is empty (write its keys, or remove the line; if the file was cut off "
+                           "there, restore it)" for k in empty])
     try:
         cfg = Config.model_validate(data)
     except ValidationError as err:
@@ -152,30 +168,69 @@ def parse_config(data: Any) -> Config:
     problems = cfg.cross_problems()
     if problems:
         raise ConfigError(problems)
-    return cfg
+    return _resolve_database(cfg, os.environ if env is None else env)
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Read and validate ``path``; raise :class:`ConfigError` with one line per problem."""
-    p = Path(path)
+def _resolve_database(cfg: Config, env: Mapping[str, str]) -> Config:
+    """``cfg`` with ``database.url`` taken from ``database.url_env`` when that is set."""
+    var = cfg.database.url_env
+    if not var:
+        return cfg
+    url = secret(var, env)
+    if not url:
+        raise ConfigError([f"database.url_env: environment variable {var} is not set (export it, or {var}_FILE, "
+                           "or write database.url instead)"])
     try:
-        text = p.read_text(encoding="utf-8")
+        database = DatabaseConfig(url=url, url_env=var)
+    except ValidationError:
+        raise ConfigError([f"database.url_env: the URL in {var} must start with sqlite:/// or postgresql:// "
+                           f"(it is {mask_url(url)[:60]!r})"]) from None
+    return cfg.model_copy(update={"database": database})
+
+
+def read_text(p: Path) -> str:
+    """The text of config file ``p``; raises :class:`ConfigError` (one line) when it cannot be a config."""
+    try:
+        data = p.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([f"{p}: file not found (run `monitor init` or pass --config PATH)"]) from None
+        raise ConfigError([f"{p}: file not found; write one (README, 'config.yaml': at least one brand; the "
+                           "repository's config.yaml is an example), or pass --config PATH or set MONITOR_CONFIG"]
+                          ) from None
     except OSError as err:
         raise ConfigError([f"{p}: cannot read ({err.strerror})"]) from None
+    if b"\x00" in data:
+        raise ConfigError([f"{p}: is a binary file, not YAML text (point --config at your config.yaml)"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ConfigError([f"{p}: is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+                           "save it as UTF-8"]) from None
+    closed_flow = text.rstrip().endswith(("}", "]"))  # a JSON-style file: a cut inside it fails to parse
+    if text.strip() and not text.endswith(("\n", "\r")) and not closed_flow:
+        last = text.rsplit("\n", 1)[-1]
+        raise ConfigError([f"{p}: ends mid-line (line {text.count(chr(10)) + 1}: {last[:40]!r}), as a file cut "
+                           "off while written does; check its end, then end it with a line break"])
+    return text
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate ``path``; raise :class:`ConfigError` with one line per problem."""
+    p = Path(path)
+    text = read_text(p)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        problem = getattr(err, "problem", None) or "invalid YAML"
+        problem = getattr(err, "problem", None) or " ".join(str(err).split())[:120] or "invalid YAML"
         raise ConfigError([f"{p}: {problem} at {where} (fix the YAML syntax there)"]) from None
-    return parse_config(data)
+    except RecursionError:
+        raise ConfigError([f"{p}: nested too deeply to be a config (check the file)"]) from None
+    return parse_config(data, env)
 
 
 def masked_dump(cfg: Config, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The effective config as plain data, with each ``*_env`` key shown as set or unset."""
+    """The effective config as plain data: each ``*_env`` key shown as set or unset, every URL's password masked."""
     env = os.environ if env is None else env
     data = cfg.model_dump(mode="json")
 
@@ -191,6 +246,6 @@ def masked_dump(cfg: Config, env: Mapping[str, str] | None = None) -> dict[str, 
             return out
         if isinstance(node, list):
             return [walk(x) for x in node]
-        return node
+        return mask_url(node) if isinstance(node, str) else node
 
     return walk(data)

@@ -1,11 +1,18 @@
-"""Escalation rules: flag the negative mentions a person should answer, one per conversation.
+"""Escalation rules: flag the mentions a person should answer, one per conversation, with a priority.
 
-A mention is escalated when the model is confident it is negative (``p_negative >=
-min_negative_confidence``, and no person corrected it to something else) AND at least one
-of: high author reach, high engagement, a risk term (whole word or phrase, any case), or it
-is addressed to one of the brand's own handles. Each escalation keeps human-readable
-reasons and a severity 1-4. Later replies in the same conversation update the existing
-escalation; they never open a second one.
+A mention is escalated for a brand when either
+
+- its **priority** (``priority.py``: negativity, risk, addressed to the brand, reach,
+  engagement and its velocity, repeated contact, age) reaches ``escalation.min_priority``; or
+- it is **addressed to the brand** and names a **strong risk phrase** (``risk.py``), unless
+  the phrase is negated *and* the model is confidently positive (``p_positive >=
+  escalation.confident_positive``). Sarcasm reads as praise to the model, so the tone alone
+  never excuses "thank you for leaving my grandma stranded".
+
+A person's correction wins: corrected to negative counts as ``p_negative`` 1; corrected to
+anything else is never escalated. Each escalation keeps short reasons, its priority and its
+severity tier. Later replies in the same conversation update the escalation (reasons are
+added, the priority only rises); they never open a second one, and they reopen a resolved one.
 
 :func:`flag_escalations` only reads mentions scored since its last run (a watermark in the
 ``job_state`` table, with a small overlap), so it is cheap to run every minute and running
@@ -19,15 +26,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from collectors.base import full_text
 from monitor.config import BrandConfig, Config, EscalationConfig
+from monitor.escalations.priority import REPEAT_POINTS, Priority, Signals, compute, strong_hits, tier
+from monitor.escalations.risk import RiskHit, find_risks
 from monitor.store import (
     Brand,
     Correction,
     Escalation,
+    EscalationEvent,
     EscalationStatus,
     JobState,
     Label,
@@ -37,33 +48,23 @@ from monitor.store import (
     session_scope,
     utcnow,
 )
-from monitor.text import find_terms, fold, handle_name, handle_regex
+from monitor.text import fold, handle_name, handle_regex
 
 JOB_NAME = "escalations"
+RULES_ACTOR = "monitor"
+"""Who the audit trail names when the rules open, raise or reopen an escalation."""
 WATERMARK_OVERLAP = timedelta(minutes=5)
 """Re-read this much before the watermark: a scoring transaction that committed late is not missed."""
 MAX_REASONS = 12
-STRONG_RISKS = frozenset({
-    "lawsuit", "lawyer", "attorney", "sue", "suing", "legal action", "court", "unsafe", "dangerous",
-    "injury", "injured", "fire", "recall", "poisoning", "data breach", "breach", "hacked", "leak",
-    "leaked", "discrimination", "racist", "sexist", "harassment", "chargeback", "fraud",
-})
-"""Risk terms that add a severity level on their own (legal, safety, data, discrimination)."""
-STRONG_RISK_MARGIN = 0.3
-"""How far under ``min_negative_confidence`` a negative-labelled mention with a strong risk may be."""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Why one mention needs a human: its reasons and severity (1-4)."""
+    """Why one mention needs a human: short reasons, the priority (0-100) and its severity tier (1-4)."""
 
     reasons: list[str]
+    priority: int
     severity: int
-
-
-def risk_terms_in(text: str, terms: Iterable[str]) -> list[str]:
-    """The configured risk terms found in ``text`` as whole words/phrases (``#lawsuit`` too), folded, in order."""
-    return find_terms(text, terms)
 
 
 def addressed_handle(text: str, in_reply_to: str | None, handles: Iterable[str]) -> str | None:
@@ -77,52 +78,50 @@ def addressed_handle(text: str, in_reply_to: str | None, handles: Iterable[str])
     return None
 
 
-def evaluate(
-    mention: Mention, p_negative: float, rules: EscalationConfig, brand: BrandConfig | None,
-    *, labelled_negative: bool = True,
-) -> Verdict | None:
+def excused(risks: Iterable[RiskHit], p_positive: float, rules: EscalationConfig) -> frozenset[str]:
+    """The strong phrases that do not count: negated, in a mention the model reads as confidently positive."""
+    if p_positive < rules.confident_positive:
+        return frozenset()
+    return frozenset(h.phrase for h in risks if h.strong and h.negated)
+
+
+def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: EscalationConfig,
+                brand: BrandConfig | None, *, now: datetime, prior_contacts: int = 0) -> tuple[Signals, str | None]:
+    """The :class:`Signals` of one mention for one brand, and the handle it is addressed to (or None)."""
+    text = full_text(mention.title, mention.text)
+    risks = tuple(find_risks(text, rules.risk_phrases, rules.risk_terms))
+    handle = addressed_handle(text, mention.in_reply_to, brand.handles if brand else [])
+    engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
+    signals = Signals(p_negative=p_negative, risks=risks, excused=excused(risks, p_positive, rules),
+                      addressed=handle is not None, author_reach=mention.author_reach, engagement=engagement,
+                      age=max(now - mention.created_at, timedelta(0)), prior_contacts=prior_contacts)
+    return signals, handle
+
+
+def judge(signals: Signals, handle: str | None, rules: EscalationConfig) -> Verdict | None:
+    """The :class:`Verdict` for these signals, or None when the mention needs no person."""
+    priority: Priority = compute(signals)
+    forced = handle is not None and bool(strong_hits(signals))
+    if priority.score < rules.min_priority and not forced:
+        return None
+    reasons = list(priority.reasons)
+    if handle:
+        reasons.append(f"to {handle}")
+    cuts = rules.tiers
+    return Verdict(reasons=reasons[:MAX_REASONS], priority=priority.score,
+                   severity=tier(priority.score, cuts.urgent, cuts.high, cuts.medium))
+
+
+def evaluate(mention: Mention, p_negative: float, rules: EscalationConfig, brand: BrandConfig | None, *,
+             p_positive: float = 0.0, now: datetime | None = None, prior_contacts: int = 0) -> Verdict | None:
     """Apply the rules to one mention; returns a :class:`Verdict`, or None if it needs no human.
 
-    A mention under ``min_negative_confidence`` still qualifies when negative is its label,
-    it names a strong risk (legal, safety, data breach, discrimination) and ``p_negative`` is
-    within ``STRONG_RISK_MARGIN`` of the bar: a hedged legal threat must not be missed.
+    ``now`` (default: the mention's own time) sets the post's age; ``prior_contacts`` is how
+    many earlier mentions of the brand its author wrote within ``repeat_window``.
     """
-    if p_negative < rules.min_negative_confidence - STRONG_RISK_MARGIN:
-        return None
-    reasons: list[str] = []
-    bonus = 0
-    if rules.min_author_reach and mention.author_reach >= rules.min_author_reach:
-        reasons.append(f"author reach {mention.author_reach:,} ≥ {rules.min_author_reach:,}")
-        bonus += mention.author_reach >= 10 * rules.min_author_reach
-    engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
-    if rules.min_engagement and engagement >= rules.min_engagement:
-        reasons.append(f"engagement {engagement:,} ≥ {rules.min_engagement:,}")
-        bonus += engagement >= 10 * rules.min_engagement
-    text = full_text(mention.title, mention.text)
-    terms = risk_terms_in(text, rules.risk_terms)
-    confident = p_negative >= rules.min_negative_confidence
-    if not confident and not (labelled_negative and any(t in STRONG_RISKS for t in terms)):
-        return None
-    reasons.extend(f"risk term: {t}" for t in terms)
-    bonus += any(t in STRONG_RISKS for t in terms)
-    handle = addressed_handle(text, mention.in_reply_to, brand.handles if brand else [])
-    if handle:
-        reasons.append(f"addressed to {handle}")
-    if not reasons:
-        return None
-    reasons.insert(0, f"negative {p_negative:.0%} ≥ {rules.min_negative_confidence:.0%}" if confident else
-                   f"negative {p_negative:.0%} (under {rules.min_negative_confidence:.0%}; strong risk term)")
-    return Verdict(reasons=reasons, severity=_severity(reasons, bonus))
-
-
-def _kind(reason: str) -> str:
-    return reason.split(":")[0] if ":" in reason else " ".join(reason.split()[:2])
-
-
-def _severity(reasons: list[str], bonus: int) -> int:
-    kinds = {_kind(r) for r in reasons if not r.startswith("negative ")}
-    risk_count = sum(r.startswith("risk term:") for r in reasons)
-    return max(1, min(4, len(kinds) + bonus + (risk_count >= 3)))
+    signals, handle = signals_for(mention, p_negative, p_positive, rules, brand,
+                                  now=now or mention.created_at, prior_contacts=prior_contacts)
+    return judge(signals, handle, rules)
 
 
 def conversation_key(mention: Mention) -> str:
@@ -130,20 +129,39 @@ def conversation_key(mention: Mention) -> str:
     return f"{mention.platform}:{mention.conversation_id or mention.native_id}"
 
 
-def _merge(esc: Escalation, verdict: Verdict, now: datetime) -> bool:
+def prior_contacts(session: Session, mention: Mention, brand_id: int, window: timedelta) -> int:
+    """How many mentions of the brand the same author (same platform) wrote in ``window`` before this one."""
+    if not mention.author:
+        return 0
+    stmt = (select(func.count()).select_from(Mention)
+            .join(MentionBrand, col(MentionBrand.mention_id) == col(Mention.id))
+            .where(Mention.platform == mention.platform, Mention.author == mention.author,
+                   MentionBrand.brand_id == brand_id, col(Mention.created_at) >= mention.created_at - window,
+                   col(Mention.created_at) < mention.created_at, col(Mention.id) != mention.id))
+    return int(session.exec(stmt).one())
+
+
+def _merge(session: Session, esc: Escalation, verdict: Verdict, rules: EscalationConfig, now: datetime) -> bool:
+    """Fold a later reply's verdict into ``esc``; returns whether anything changed (and records it)."""
     reasons = list(esc.reasons)
     for r in verdict.reasons:
         if r not in reasons and len(reasons) < MAX_REASONS:
             reasons.append(r)
-    severity = max(esc.severity, verdict.severity)
-    if reasons == esc.reasons and severity == esc.severity:
+    priority = max(esc.priority, verdict.priority)
+    if reasons == esc.reasons and priority == esc.priority:
         return False
-    esc.reasons = reasons
-    esc.severity = severity
-    esc.updated_at = now
+    cuts = rules.tiers
+    esc.reasons, esc.priority = reasons, priority
+    esc.severity = max(esc.severity, tier(priority, cuts.urgent, cuts.high, cuts.medium))
+    esc.updated_at, esc.updated_by = now, RULES_ACTOR
+    esc.version += 1
+    action = "updated"
+    before = esc.status
     if esc.status == EscalationStatus.resolved:
-        esc.status = EscalationStatus.open
-        esc.resolved_at = None
+        esc.status, esc.resolved_at, action = EscalationStatus.open, None, "reopened"
+    session.add(EscalationEvent(escalation_id=esc.id, at=now, actor=RULES_ACTOR, action=action,
+                                from_status=before, to_status=esc.status,
+                                detail=f"new reply; priority {priority}"))
     return True
 
 
@@ -160,31 +178,32 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
     with session_scope(engine) as session:
         state = session.get(JobState, JOB_NAME) or JobState(name=JOB_NAME)
         brands = {b.id: b for b in session.exec(select(Brand)).all()}
-        oldest = now - config.escalation.max_mention_age
-        label = Correction.label
         query = (
-            select(Mention, MentionBrand.brand_id, Sentiment.p_negative, Sentiment.scored_at, label,
-                   Sentiment.label)
+            select(Mention, MentionBrand.brand_id, Sentiment.p_negative, Sentiment.p_positive, Sentiment.scored_at,
+                   Correction.label)
             .join(MentionBrand, col(MentionBrand.mention_id) == col(Mention.id))
             .join(Sentiment, col(Sentiment.mention_id) == col(Mention.id))
             .outerjoin(Correction, col(Correction.mention_id) == col(Mention.id))
-            .where(col(Mention.created_at) >= oldest)
-            .where(col(Sentiment.p_negative) >= _lowest_threshold(config))
+            .where(col(Mention.created_at) >= now - config.escalation.max_mention_age)
             .order_by(col(Sentiment.scored_at), col(Mention.id))
         )
         if state.watermark is not None:
             query = query.where(col(Sentiment.scored_at) > state.watermark - WATERMARK_OVERLAP)
         watermark = state.watermark
         pending: dict[tuple[int, str], Escalation] = {}
-        for mention, brand_id, p_neg, scored_at, corrected, model_label in session.exec(query).all():
+        rules_of: dict[int, EscalationConfig] = {}
+        for mention, brand_id, p_neg, p_pos, scored_at, corrected in session.exec(query).all():
             watermark = max(watermark or scored_at, scored_at)
             if corrected is not None and corrected != Label.negative:
                 continue
+            if corrected == Label.negative:
+                p_neg, p_pos = 1.0, 0.0
             brand = brands.get(brand_id)
+            if brand_id not in rules_of:
+                rules_of[brand_id] = config.escalation.for_brand(brand.name) if brand else config.escalation
+            rules = rules_of[brand_id]
             brand_cfg = brands_cfg.get(brand.name.lower()) if brand else None
-            rules = config.escalation.for_brand(brand.name) if brand else config.escalation
-            verdict = evaluate(mention, 1.0 if corrected == Label.negative else p_neg, rules, brand_cfg,
-                               labelled_negative=model_label == Label.negative)
+            verdict = _verdict(session, mention, brand_id, p_neg, p_pos, rules, brand_cfg, now)
             if verdict is None:
                 continue
             key = (brand_id, conversation_key(mention))
@@ -192,10 +211,14 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
             if esc is None:
                 assert mention.id is not None
                 esc = Escalation(mention_id=mention.id, brand_id=brand_id, conversation_key=key[1],
-                                 reasons=verdict.reasons, severity=verdict.severity,
-                                 created_at=now, updated_at=now)
+                                 reasons=verdict.reasons, priority=verdict.priority, severity=verdict.severity,
+                                 created_at=now, updated_at=now, updated_by=RULES_ACTOR)
+                session.add(esc)
+                session.flush()
+                session.add(EscalationEvent(escalation_id=esc.id, at=now, actor=RULES_ACTOR, action="flagged",
+                                            to_status=esc.status, detail=f"priority {verdict.priority}"))
                 created += 1
-            elif not _merge(esc, verdict, now):
+            elif not _merge(session, esc, verdict, rules, now):
                 continue
             pending[key] = esc
             session.add(esc)
@@ -205,11 +228,18 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
     return created
 
 
-def _lowest_threshold(config: Config) -> float:
-    values = [config.escalation.min_negative_confidence]
-    values += [o.min_negative_confidence for o in config.escalation.overrides.values()
-               if o.min_negative_confidence is not None]
-    return min(values) - STRONG_RISK_MARGIN
+def _verdict(session: Session, mention: Mention, brand_id: int, p_neg: float, p_pos: float,
+             rules: EscalationConfig, brand: BrandConfig | None, now: datetime) -> Verdict | None:
+    """Judge one mention; the author's earlier contacts are counted only when they could change the outcome."""
+    signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now)
+    first = compute(signals)
+    forced = handle is not None and bool(strong_hits(signals))
+    if first.score + REPEAT_POINTS < rules.min_priority and not forced:
+        return None
+    contacts = prior_contacts(session, mention, brand_id, rules.repeat_window)
+    if contacts:
+        signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now, prior_contacts=contacts)
+    return judge(signals, handle, rules)
 
 
 def _existing(session: Session, brand_id: int, key: str) -> Escalation | None:

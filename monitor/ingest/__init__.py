@@ -2,7 +2,9 @@
 
 - :mod:`monitor.ingest.collect`: run one source, record its health, pause it on rate limits;
 - :mod:`monitor.ingest.pipeline`: normalise, match, de-duplicate, store a page and its cursor at once;
-- :mod:`monitor.ingest.matching`: which brands a text mentions.
+- :mod:`monitor.ingest.matching`: which brands a text mentions;
+- :mod:`monitor.ingest.language`: a mention's language, the platform's or detected;
+- :mod:`monitor.ingest.brandcheck`: the brand rules over a labelled file (``monitor check-brands``).
 """
 
 from __future__ import annotations

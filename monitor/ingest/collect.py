@@ -37,7 +37,10 @@ class UnknownSource(UsageError):
 
 @dataclass
 class CollectReport:
-    """What a run did; ``status`` is ok, skipped, paused, rate_limited or error."""
+    """What a run did; ``status`` is ok, skipped, paused, rate_limited or error.
+
+    ``str(report)`` is its one result line, e.g. ``x: ok, 12 new, 0 duplicate, 3 unmatched``.
+    """
 
     source: str
     status: str = "ok"
@@ -45,6 +48,14 @@ class CollectReport:
     pages: int = 0
     result: IngestResult = field(default_factory=IngestResult)
     preview: list[tuple[Mention, dict[str, list[str]]]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """True when the source errored or is paused for an error (the CLI then exits 1)."""
+        return self.status in ("error", "paused")
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.status}, {self.result}" + (f" ({self.message})" if self.message else "")
 
 
 def _record(app: App, name: str, report: CollectReport, now: datetime,
@@ -57,6 +68,8 @@ def _record(app: App, name: str, report: CollectReport, now: datetime,
             state.last_success_at = now
             state.paused_until = None
             state.paused_reason = None
+            state.last_error = None
+            state.last_error_at = None
         else:
             state.last_error = report.message
             state.last_error_at = now
@@ -86,10 +99,11 @@ def collect_source(
 ) -> CollectReport:
     """Fetch new mentions from source ``name`` and store them page by page.
 
-    With ``dry_run`` nothing is stored: matching mentions are returned in ``preview``.
-    Source errors are caught and recorded (NotConfigured: skipped; RateLimited: paused
-    until the reset; FatalSourceError: paused until run by hand; RetriableError: retried
-    next run). Raises :class:`UnknownSource` for a name not in config.yaml.
+    With ``dry_run`` nothing is stored: matching mentions are returned in ``preview`` and
+    rejected items counted. Source errors are caught and recorded, not logged (the caller
+    prints or logs the report's one line): NotConfigured: skipped; RateLimited: paused until
+    the reset; FatalSourceError: paused until run by hand; RetriableError: retried next run.
+    Raises :class:`UnknownSource` for a name not in config.yaml.
     """
     options = getattr(app.config.sources, name, None)
     if options is None:
@@ -105,34 +119,31 @@ def collect_source(
         for page in collector.fetch(cursor):
             report.pages += 1
             if dry_run:
+                report.result.rejected += len(page.rejected)
                 for m in page.mentions:
                     hit = match_brands(matcher, m)
                     if hit:
                         report.preview.append((m, hit))
             else:
                 report.result += ingest_mentions(app.engine, name, page.mentions, brands, page.cursor,
-                                                 matcher=matcher)
+                                                 matcher=matcher, rejected=page.rejected)
             if stop is not None and stop.is_set():
                 report.message = "stopped between pages; the next run resumes from the cursor"
                 break
     except NotConfigured as err:
         report.status, report.message = "skipped", str(err)
-        log.warning("%s", err)
     except RateLimited as err:
         report.status = "rate_limited"
         paused_until = to_db(err.reset_at) if err.reset_at else now + timedelta(minutes=15)
         report.message = f"{name}: rate limited until {paused_until:%Y-%m-%d %H:%M} UTC; resumes from the cursor"
-        log.warning("%s", report.message)
     except FatalSourceError as err:
-        report.status, report.message = "paused", str(err)
+        report.status, report.message = "paused", f"{err} (source paused; fix it, then run `monitor collect {name}`)"
         paused_until = now + PAUSE_FOR_FATAL
-        log.error("%s (source paused; fix it, then run `monitor collect %s`)", err, name)
     except RetriableError as err:
         report.status, report.message = "error", str(err)
-        log.warning("%s: %s (will retry next run)", name, err)
-    except Exception as err:  # a bug or an unforeseen payload: record it, keep the daemon up
+    except Exception as err:  # a bug or an unforeseen failure: record it, keep the daemon up
         report.status, report.message = "error", f"{type(err).__name__}: {err}"
-        log.exception("%s: collector failed", name)
+        log.debug("%s: collector failed", name, exc_info=True)
     if not dry_run:
         _record(app, name, report, now, paused_until)
     return report

@@ -1,8 +1,9 @@
 """`monitor bench`: the figures we quote, measured on the machine it runs on.
 
 Scoring throughput per inference path and batch size on real tweets, ingest throughput
-into SQLite with dedup, dashboard query latency on a database of 1,000,000 mentions, the
-time from a mention's arrival to its alert row, and peak memory. Prints figures only;
+into SQLite with dedup, brand matching and language detection on real brand tweets,
+dashboard query latency on a database of 1,000,000 mentions, the time from a mention's
+arrival to its alert row, and peak memory. Prints figures only;
 nothing here asserts a timing.
 """
 
@@ -124,6 +125,46 @@ def bench_ingest(tmp: Path, n: int = 50_000, batch: int = 1000) -> list[Row]:
     return out
 
 
+MATCH_BRANDS: list[dict[str, Any]] = [
+    {"name": "Apple", "keywords": ["Apple"], "products": ["iPhone", "iPad", "iPod", "Mac", "MacBook", "iTunes", "iOS",
+     "App Store"], "tickers": ["AAPL"], "handles": ["@Apple"], "exclude": ["apple pie", "big apple"]},
+    {"name": "Google", "keywords": ["Google"], "products": ["Android", "Gmail", "Google Maps", "YouTube"],
+     "tickers": ["GOOG", "GOOGL"], "handles": ["@Google"]},
+]
+
+
+def _brand_tweets(n: int) -> list[str]:
+    """Real brand tweets (the SXSW set in ../shared's brand_sentiment), else TweetEval tweets."""
+    import csv
+
+    from models.data import shared_data_dir
+
+    path = shared_data_dir() / "brand_sentiment/sxsw_brands_and_product_emotions.csv"
+    if not path.exists():
+        return _tweets(n)
+    with path.open(encoding="latin-1", newline="") as fh:
+        lines = [r["tweet_text"] for r in csv.DictReader(fh) if r["tweet_text"]]
+    return (lines * (n // len(lines) + 1))[:n]
+
+
+def bench_matching(n: int = 20_000) -> list[Row]:
+    """Brand matching mentions/s on real brand tweets (two brands with products and tickers), with the
+    platform's language given and with the language detected."""
+    from monitor.config import BrandConfig
+    from monitor.ingest.matching import Matcher
+
+    matcher = Matcher([BrandConfig(**b) for b in MATCH_BRANDS])
+    texts = _brand_tweets(n)
+    out = []
+    for label, language in (("brand matching", "en"), ("brand matching + language detection", None)):
+        start = time.perf_counter()
+        for text in texts:
+            matcher.match(text, language)
+        out.append({"what": label, "batch": 1, "value": len(texts) / (time.perf_counter() - start),
+                    "unit": "mentions/s"})
+    return out
+
+
 def build_million(path: Path, n: int = 1_000_000, seed: int = 1) -> Path:
     """A SQLite database with ``n`` scored mentions over 90 days for three brands (reused if present)."""
     from monitor.store.migrate import upgrade
@@ -221,6 +262,7 @@ def bench_alert_latency(tmp: Path, days: int = 21) -> list[Row]:
     history = [r for r in plan.rows if r["created_at"] < storm_from]
     storm = [r for r in plan.rows if r["created_at"] >= storm_from]
     ingest_mentions(app.engine, "bench", [row_to_mention(r) for r in history], app.config.brands)
+    demodata.collected_as_written(app.engine)
     planted = {r["id"]: r["label"] for r in history}
     with session_scope(app.engine) as session:  # history is pre-scored from its planted mood: only the storm is timed
         for mid, native_id in session.execute(select(Mention.id, Mention.native_id)).all():
@@ -275,6 +317,7 @@ def run_all(*, million_db: Path | None = None, quick: bool = False) -> list[Row]
         rows += bench_scoring(n=128, batch_sizes=(1, 32)) if quick else bench_scoring(n=2000)
         (t / "ingest").mkdir()
         rows += bench_ingest(t / "ingest", n=2000 if quick else 50_000)
+        rows += bench_matching(n=2000 if quick else 20_000)
         db = million_db or Path(tmp) / "million.db"
         rows += bench_queries(build_million(db, n=5000 if quick else 1_000_000), runs=3 if quick else 20)
         (t / "latency").mkdir()

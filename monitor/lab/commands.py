@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from monitor.cli import command
 
-console = Console()
+
+def _console() -> Any:
+    """rich's console, imported when a command prints (so `monitor --help` stays fast)."""
+    from rich.console import Console
+
+    return Console()
 
 
 @command()
@@ -25,7 +29,8 @@ def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
     """Four weeks of demo history, scored, flagged and alerted; then the dashboard."""
     from monitor.lab.demo import prepare
 
-    result = prepare(workspace.resolve(), console, days=days)
+    console = _console()
+    result = prepare(workspace.resolve(), console, days=days, port=port)
     emails = sorted(result.outbox.glob("*.eml"))
     console.print(f"demo: {'reused' if result.reused else 'created'} workspace {workspace}: "
                   f"{result.mentions:,} mentions, {result.escalations} escalations, {result.alerts} alert(s)")
@@ -33,10 +38,10 @@ def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
         console.print(f"demo: alert email written to {eml}")
     if no_dashboard:
         return
-    console.print(f"demo: dashboard at http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    console.print(f"demo: dashboard at http://127.0.0.1:{port}  (login off: this machine only; Ctrl-C stops it)")
     from dashboard.launch import serve
 
-    raise SystemExit(serve(result.config_path, port=port))
+    raise SystemExit(serve(result.config_path, port=port, address="127.0.0.1"))
 
 
 @command()
@@ -49,8 +54,11 @@ def bench(quick: bool, million_db: Path | None, json_out: Path | None) -> None:
     """Print scoring, ingest, dashboard-query, alert-latency and memory figures for this machine."""
     from datetime import UTC, datetime
 
+    from rich.table import Table
+
     from monitor.lab.bench import machine, run_all
 
+    console = _console()
     rows = run_all(million_db=million_db, quick=quick)
     table = Table(title=f"monitor bench, {datetime.now(UTC):%Y-%m-%d}, {machine()}"
                   + (" (quick: not comparable)" if quick else ""))
@@ -65,12 +73,55 @@ def bench(quick: bool, million_db: Path | None, json_out: Path | None) -> None:
 
 
 @command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the alerts and escalations (or, with --suite, the suite's figures) to this file.")
+@click.option("--suite", is_flag=True, help="Run the scenario suite instead of replaying FILE.")
+@click.option("--worlds", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="--suite: how many worlds (15 brand-weeks each).")
+@click.option("--seed", default=1000, show_default=True,
+              help="--suite: the first world's seed (worlds use seed, seed+1, ...).")
+@click.option("--history-days", default=14, show_default=True, type=click.IntRange(3, 60),
+              help="--suite: days of history before each world's evaluation week.")
+@click.option("--detector", default=None, metavar="MODULE:FUNCTION",
+              help="--suite: another detector to score on the same worlds (default monitor.spikes:detect_spikes).")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="--suite: the shared data folder (default ../shared/data).")
 @click.pass_obj
-def backtest(ctx: object, file: Path) -> None:
-    """Replay a timestamped mention file through scoring and detection as if live; print every alert."""
-    from monitor.lab.backtest import backtest as run_backtest
-    from monitor.lab.backtest import print_backtest
+def backtest(ctx: object, file: Path | None, json_out: Path | None, suite: bool, worlds: int, seed: int,
+             history_days: int, detector: str | None, data_dir: Path | None) -> None:
+    """Replay a timestamped mention file through scoring and detection as if live; print every alert.
 
-    report = run_backtest(file, ctx.app)  # type: ignore[attr-defined]  # the model loads only for unlabelled rows
+    With --suite, generate synthetic weeks of real tweets with planted storms and artefacts
+    and print detection rate, delay and false alarms per case family.
+    """
+    from rich.console import Console
+
+    app = ctx.app  # type: ignore[attr-defined]  # the model loads only when something needs scoring
+    console = _console()
+    if suite:
+        from monitor.lab.scenario_run import load_detector, print_suite, run_suite, suite_json
+        from monitor.lab.scenario_texts import scored_pool
+
+        if data_dir is None:
+            from models.data import shared_data_dir
+
+            data_dir = shared_data_dir()
+        found = load_detector(detector)
+        console.print(f"suite: scoring the text pool with {app.config.model.name!r} (cached after the first run) ...")
+        pool = scored_pool(data_dir, app.scorer)
+        report = run_suite(pool, app.config, range(seed, seed + worlds), history_days=history_days,
+                           detector=found, console=console)
+        print_suite(report, Console(width=max(console.width, 140)))
+        if json_out:
+            json_out.write_text(json.dumps(suite_json(report), indent=2) + "\n", encoding="utf-8")
+        return
+    if file is None:
+        raise click.UsageError("give a FILE to replay, or --suite")
+    from monitor.lab.backtest import backtest as run_backtest
+    from monitor.lab.backtest import print_backtest, write_json
+
+    report = run_backtest(file, app)
     print_backtest(report, console)
+    if json_out:
+        write_json(report, json_out)

@@ -33,15 +33,18 @@ class DemoResult:
     reused: bool
 
 
-def write_demo_config(workspace: Path) -> Path:
-    """The demo's config.yaml (SQLite file, file source, no SMTP: emails go to the outbox folder)."""
+def write_demo_config(workspace: Path, port: int = 8501) -> Path:
+    """The demo's config.yaml (SQLite file, file source, no SMTP: emails go to the outbox folder, login off
+    because the demo dashboard listens on loopback only)."""
     workspace.mkdir(parents=True, exist_ok=True)
     data = {
         "brands": demodata.brand_config(),
         "sources": {"file": {"enabled": True, "interval": "1m", "path": str(workspace / "inbox")}},
         "database": {"url": f"sqlite:///{workspace / 'monitor.db'}"},
         "alerts": {"recipients": ["social-team@example.com"], "outbox_dir": str(workspace / "outbox"),
-                   "dashboard_url": "http://127.0.0.1:8501"},
+                   "dashboard_url": f"http://127.0.0.1:{port}"},
+        # login off: the demo serves on loopback only (`monitor dashboard` refuses any other address)
+        "dashboard": {"time_zone": "Europe/London", "auth": {"enabled": False}},
     }
     path = workspace / "config.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -53,7 +56,7 @@ def _count(app: App, model: type) -> int:
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def prepare(workspace: Path, console: Console | None = None, *, days: int = 28) -> DemoResult:
+def prepare(workspace: Path, console: Console | None = None, *, days: int = 28, port: int = 8501) -> DemoResult:
     """Create (or reuse) the workspace, ingest and score its history, detect and write the alert email.
 
     Returns counts. Raises ``models`` load errors when the scorer cannot be loaded.
@@ -64,8 +67,7 @@ def prepare(workspace: Path, console: Console | None = None, *, days: int = 28) 
     console = console or Console(stderr=True)
     config_path = workspace / "config.yaml"
     reused = config_path.exists() and (workspace / "monitor.db").exists()
-    if not reused:
-        write_demo_config(workspace)
+    write_demo_config(workspace, port)  # always: an older workspace gets today's keys
     app = App.from_file(config_path)
     upgrade(app.config.database.url)
     if not reused or _count(app, Mention) == 0:
@@ -74,6 +76,7 @@ def prepare(workspace: Path, console: Console | None = None, *, days: int = 28) 
         console.print(f"demo: generated {len(plan.rows):,} mentions over {days} days; a storm hits "
                       f"{plan.storm_brand} from {plan.storm_start:%Y-%m-%d %H:%M} UTC")
         report = jobs.collect(app, "file", force=True)
+        demodata.collected_as_written(app.engine)
         console.print(f"demo: stored {report.result.stored:,} mentions")
     console.print("demo: scoring with the default model ...")
     scored = jobs.score(app, progress=True)

@@ -175,3 +175,17 @@ def iter_texts(n: int, seed: int = 3) -> Iterator[str]:
         brand = BRANDS[i % len(BRANDS)]
         yield _mention(rng, i, brand, datetime(2026, 1, 1, tzinfo=UTC), rng.choice(["positive", "neutral",
                                                                                     "negative"]))["text"]
+
+
+def collected_as_written(engine: Any) -> None:
+    """Mark every stored mention as collected when it was written, as if the sources had run all along.
+
+    Generated history is imported in one go; without this, detection would treat it as
+    backfill (see ``monitor/spikes/coverage.py``) and stay warming up.
+    """
+    from sqlalchemy import update
+
+    from monitor.store import Mention
+
+    with engine.begin() as conn:
+        conn.execute(update(Mention).values(collected_at=Mention.created_at))

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -62,6 +62,7 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_created_at", "created_at"),
         Index("ix_mention_platform_created", "platform", "created_at"),
         Index("ix_mention_conversation", "platform", "conversation_id"),
+        Index("ix_mention_author", "platform", "author", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=32)
@@ -78,6 +79,9 @@ class Mention(SQLModel, table=True):
     engagement: int = 0
     url: str = ""
     language: str | None = Field(default=None, max_length=16)
+    # "platform" (the source named the language), "detected" (monitor.ingest.language guessed it;
+    # language None: it could not tell), or None (stored before detection existed).
+    language_source: str | None = Field(default=None, max_length=16)
     conversation_id: str | None = Field(default=None, max_length=128)
     in_reply_to: str | None = Field(default=None, max_length=128)
     created_at: NaiveDatetime
@@ -129,9 +133,17 @@ class Correction(SQLModel, table=True):
 
 
 class Escalation(SQLModel, table=True):
+    """A conversation a person should answer: its priority (0-100, ``monitor/escalations/priority.py``),
+    severity tier (1-4, cut from the priority), state and owner.
+
+    ``version`` grows with every change a person or the rules make; an action names the
+    version its author saw and is refused when the row has moved on (optimistic concurrency).
+    """
+
     __table_args__ = (
         UniqueConstraint("brand_id", "conversation_key", name="uq_escalation_conversation"),
         Index("ix_escalation_status_severity", "status", "severity"),
+        Index("ix_escalation_status_priority", "status", "priority"),
         Index("ix_escalation_created_at", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -139,23 +151,43 @@ class Escalation(SQLModel, table=True):
     brand_id: int = Field(foreign_key="brand.id")
     conversation_key: str = Field(max_length=200)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    priority: int = Field(default=0, ge=0, le=100)
     severity: int = Field(default=1, ge=1, le=4)
     status: str = Field(default=EscalationStatus.open, max_length=16)
     assignee: str | None = None
     note: str | None = None
+    """The latest note; every note is kept in ``escalation_event``."""
+    version: int = 1
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_by: str | None = None
     acknowledged_at: NaiveDatetime | None = None
     resolved_at: NaiveDatetime | None = None
 
 
-class Alert(SQLModel, table=True):
-    """A negative spike, and the outbox row its email is delivered from."""
+class EscalationEvent(SQLModel, table=True):
+    """The audit trail: who did what to an escalation, and when (the rules act as ``monitor``)."""
 
-    __table_args__ = (
-        Index("ix_alert_brand_window", "brand_id", "window_start"),
-        Index("ix_alert_delivery", "delivery_status", "next_attempt_at"),
-    )
+    __tablename__ = "escalation_event"
+    __table_args__ = (Index("ix_escalation_event_escalation", "escalation_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id", ondelete="CASCADE")
+    at: NaiveDatetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=32)
+    """flagged, updated, reopened, acknowledged, resolved, dismissed, assigned or note."""
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    detail: str | None = None
+
+
+class Alert(SQLModel, table=True):
+    """A negative storm: what detection found, and what the team did about it.
+
+    Delivery to each channel is an :class:`AlertDelivery` row of its own (the outbox).
+    """
+
+    __table_args__ = (Index("ix_alert_brand_window", "brand_id", "window_start"),)
     id: int | None = Field(default=None, primary_key=True)
     brand_id: int = Field(foreign_key="brand.id")
     kind: str = Field(max_length=32)
@@ -170,13 +202,33 @@ class Alert(SQLModel, table=True):
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
     closed_at: NaiveDatetime | None = None
-    delivery_status: str = Field(default=DeliveryStatus.pending, max_length=16)
+    acknowledged_by: str | None = Field(default=None, max_length=128)
+    acknowledged_at: NaiveDatetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=128)
+    resolved_at: NaiveDatetime | None = None
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One alert to one channel: the outbox row a sender claims, with its attempts and outcome."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel", name="uq_alert_delivery_channel"),
+        Index("ix_alert_delivery_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", ondelete="CASCADE")
+    channel: str = Field(max_length=64)
+    status: str = Field(default=DeliveryStatus.pending, max_length=16)
     claimed_by: str | None = None
     claimed_at: NaiveDatetime | None = None
     sent_at: NaiveDatetime | None = None
     attempts: int = 0
     last_error: str | None = None
+    target: str | None = None
+    """Where it went (an outbox file, an SMTP host, a service name); never a secret URL."""
     next_attempt_at: NaiveDatetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class SourceState(SQLModel, table=True):
@@ -203,3 +255,34 @@ class JobState(SQLModel, table=True):
     watermark: NaiveDatetime | None = None
     cursor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(SQLModel, table=True):
+    """An item a source delivered that could not become a mention, kept as received.
+
+    ``position`` says where it came from (file and line, or the API item's id); ``payload`` is
+    the item's bytes as received (at most 1 MiB of ``payload_size``); ``reason`` is one line
+    naming the field. The same item seen again (same source, position and payload digest)
+    only bumps ``times_seen``. ``monitor rejected retry`` parses it again and, once it goes
+    through, sets ``resolved_at`` and ``resolution`` (stored, duplicate, unmatched or dropped).
+    """
+
+    __tablename__ = "dead_letter"
+    __table_args__ = (
+        UniqueConstraint("source", "position", "digest", name="uq_dead_letter_item"),
+        Index("ix_dead_letter_open", "resolved_at", "source"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    position: str = Field(max_length=512)
+    digest: str = Field(max_length=40)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    payload_size: int = 0
+    reason: str
+    field: str | None = Field(default=None, max_length=128)
+    first_seen_at: NaiveDatetime = Field(default_factory=utcnow)
+    last_seen_at: NaiveDatetime = Field(default_factory=utcnow)
+    times_seen: int = 1
+    retries: int = 0
+    resolved_at: NaiveDatetime | None = None
+    resolution: str | None = Field(default=None, max_length=32)

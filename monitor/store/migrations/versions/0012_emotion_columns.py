@@ -1,7 +1,7 @@
 """sentiment: emotion label and probabilities (the model's emotion head)
 
 Revision ID: 0012
-Revises: 0001
+Revises: 0013
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0012'
-down_revision = '0001'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,73 @@
+"""Signing in in a real browser: a link from an alert email lands on the login form, then on the alert;
+a reload keeps the sign-in (streamlit-authenticator's signed cookie)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitor.store import utcnow
+from tests.fixtures_dashboard import APP, seed, write_config
+from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+from tests.test_dashboard_login import hashed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """The seeded dashboard with login on (user dana, agent); (base URL, the storm alert's id)."""
+    data = seed(tmp_path / "monitor.db", utcnow())
+    users = tmp_path / "users.yaml"
+    users.write_text(yaml.safe_dump({"users": {"dana": {"name": "Dana Scully", "role": "agent",
+                                                        "password_hash": hashed("s3cret-dana")}}}))
+    config = write_config(tmp_path, data.url, auth={"enabled": True, "users_file": str(users)})
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--", "--config", str(config)]
+    log = (tmp_path / "streamlit.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                            env={**__import__("os").environ, "MONITOR_DASHBOARD_COOKIE_KEY": "test-cookie-key-" * 3})
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", proc)
+        yield f"http://127.0.0.1:{port}", data.alert_ids[0]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_an_email_link_asks_for_a_login_then_opens_the_alert(served: tuple[str, int], tmp_path: Path) -> None:
+    base, alert_id = served
+    sync_api = pytest.importorskip("playwright.sync_api")
+    assert Path(CHROMIUM).exists(), "no chromium: bash tests/system-deps.sh installs it"
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{base}/alerts?alert={alert_id}", timeout=60_000)
+            page.get_by_role("textbox", name="Username").wait_for(timeout=60_000)
+            assert page.get_by_text("Acme: negative storm").count() == 0  # nothing before signing in
+            page.get_by_role("textbox", name="Username").fill("dana")
+            page.get_by_role("textbox", name="Password").fill("wrong password")
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_text("Wrong username or password.").wait_for(timeout=30_000)
+            page.get_by_role("textbox", name="Password").fill("s3cret-dana")
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("heading", name="Acme: negative storm").wait_for(timeout=60_000)
+            page.get_by_text("Signed in as").wait_for(timeout=30_000)
+            page.screenshot(path=str(tmp_path / "signed-in-alert.png"), full_page=True)
+            assert f"alert={alert_id}" in page.url
+            page.wait_for_timeout(1500)  # let the cookie component store the sign-in
+            page.reload()
+            page.get_by_role("heading", name="Acme: negative storm").wait_for(timeout=60_000)
+        finally:
+            browser.close()

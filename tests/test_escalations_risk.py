@@ -1,0 +1,70 @@
+"""Risk phrases: categories, strong or weak, whole words, negation as NegEx reads it."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.escalations.risk import STRONG, WEAK, expand, find_risks
+
+
+def hits(text: str) -> list[tuple[str, str, bool, bool]]:
+    return [(h.category, h.phrase, h.strong, h.negated) for h in find_risks(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I will SUE you over this", [("legal", "sue you", True, False)]),
+    ("my lawyer is on it", [("legal", "lawyer", True, False)]),
+    ("the charger caught fire", [("safety", "caught fire", True, False)]),
+    ("someone logged into my account", [("data_breach", "someone logged into my", True, False)]),
+    ("left us stranded at the gate", [("outage", "stranded", True, False)]),
+    ("you charged me twice #fraud", [("money", "charged me twice", True, False), ("money", "fraud", True, False)]),
+    ("I will never fly with you again", [("churn", "never fly with you again", True, False)]),
+    ("your staff were openly racist", [("discrimination", "racist", True, False)]),
+    ("the app is down", [("outage", "app is down", True, False)]),
+    ("where is my refund", [("money", "where is my refund", True, False)]),
+])
+def test_each_category_has_strong_phrases(text: str, expected: list[tuple[str, str, bool, bool]]) -> None:
+    assert hits(text) == expected
+
+
+def test_weak_terms_are_marked_weak_and_innocent_words_are_not_risks() -> None:
+    assert hits("we lost the game, court was packed") == [("outage", "lost", False, False),
+                                                         ("legal", "court", False, False)]
+    assert hits("this album is fire, no cap") == []
+    assert hits("pursue a downgrade, issue resolved") == []  # whole words only
+
+
+def test_matching_is_folded_hashtags_apostrophes_and_line_breaks() -> None:
+    assert hits("#LAWSUIT incoming") == [("legal", "lawsuit", False, False)]
+    assert hits("I can\u2019t log in") == [("outage", "can't log in", True, False)]
+    assert hits("data\nbreach") == [("data_breach", "data breach", True, False)]
+
+
+@pytest.mark.parametrize(("text", "negated"), [
+    ("I would never sue you", True),
+    ("no need to sue you, all good", True),
+    ("we don't want to sue you", True),
+    ("not cancelling my subscription", True),
+    ("can't wait for the class action", False),  # a pseudo-negation negates nothing
+    ("no reply in days, so I will sue you", False),  # the cue is in another clause
+    ("they fixed nothing but I will sue you", False),  # "but" ends the clause
+    ("never ever in my whole entire life would sue you", False),  # more than four words away
+])
+def test_negation_looks_four_words_back_within_the_clause(text: str, negated: bool) -> None:
+    [hit] = [h for h in find_risks(text) if h.strong]
+    assert hit.negated is negated
+
+
+def test_longer_phrases_win_and_extras_are_added_per_category() -> None:
+    assert hits("lost my luggage") == [("outage", "lost my luggage", True, False)]
+    extra = find_risks("the heater melted", extra_strong={"safety": ["melted"]})
+    assert [(h.category, h.phrase, h.strong) for h in extra] == [("safety", "melted", True)]
+    weak = find_risks("price hike again", extra_weak={"money": ["price hike"]})
+    assert [(h.category, h.strong) for h in weak] == [("money", False)]
+
+
+def test_patterns_expand_to_plain_phrases_and_every_category_has_both_lists() -> None:
+    assert expand("sue|suing you|u") == ["sue you", "sue u", "suing you", "suing u"]
+    assert expand("never fly with|_ you again") == ["never fly with you again", "never fly you again"]
+    categories = {"legal", "safety", "data_breach", "outage", "money", "churn", "discrimination"}
+    assert set(STRONG) == set(WEAK) == categories
