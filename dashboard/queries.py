@@ -20,7 +20,6 @@ from dashboard.escalation_queries import InboxFilter, inbox
 from dashboard.sql import (
     MB,
     SS,
-    UNSCORED,
     A,
     B,
     E,
@@ -40,7 +39,7 @@ from dashboard.store import clear as clear  # re-exported for the pages
 from dashboard.store import database_problem as database_problem
 from monitor.escalations.stats import escalation_stats
 from monitor.store import sqlite_path
-from monitor.store.sql import unscored
+from monitor.store.sql import has_sentiment, unscored
 
 OPEN_ESCALATION = ("open", "acknowledged")
 EXPORT_LIMIT = 250_000  # Streamlit holds a download in memory: keep an export bounded
@@ -63,7 +62,7 @@ def _label_counts(stmt: Any) -> Any:
     lab = label_expr()
     return stmt.add_columns(
         func.count().label("mentions"),
-        func.sum(case((lab != UNSCORED, 1), else_=0)).label("scored"),
+        func.sum(case((has_sentiment(lab), 1), else_=0)).label("scored"),
         func.sum(case((lab == "negative", 1), else_=0)).label("negative"),
         func.sum(case((lab == "neutral", 1), else_=0)).label("neutral"),
         func.sum(case((lab == "positive", 1), else_=0)).label("positive"),

@@ -35,6 +35,7 @@ from monitor.config import BrandConfig, Config, EscalationConfig
 from monitor.escalations.priority import REPEAT_POINTS, Priority, Signals, compute, strong_hits, tier
 from monitor.escalations.risk import RiskHit, find_risks
 from monitor.store import (
+    UNSUPPORTED,
     Brand,
     Correction,
     Escalation,
@@ -180,7 +181,7 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
         brands = {b.id: b for b in session.exec(select(Brand)).all()}
         query = (
             select(Mention, MentionBrand.brand_id, Sentiment.p_negative, Sentiment.p_positive, Sentiment.scored_at,
-                   Correction.label)
+                   Correction.label, Sentiment.label)
             .join(MentionBrand, col(MentionBrand.mention_id) == col(Mention.id))
             .join(Sentiment, col(Sentiment.mention_id) == col(Mention.id))
             .outerjoin(Correction, col(Correction.mention_id) == col(Mention.id))
@@ -192,10 +193,12 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
         watermark = state.watermark
         pending: dict[tuple[int, str], Escalation] = {}
         rules_of: dict[int, EscalationConfig] = {}
-        for mention, brand_id, p_neg, p_pos, scored_at, corrected in session.exec(query).all():
+        for mention, brand_id, p_neg, p_pos, scored_at, corrected, model_label in session.exec(query).all():
             watermark = max(watermark or scored_at, scored_at)
             if corrected is not None and corrected != Label.negative:
                 continue
+            if corrected is None and model_label == UNSUPPORTED:
+                continue  # a language no model covers: no sentiment to act on (a person may correct it)
             if corrected == Label.negative:
                 p_neg, p_pos = 1.0, 0.0
             brand = brands.get(brand_id)

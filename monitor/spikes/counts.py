@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from monitor.spikes.coverage import Unit, UnitCounts
 from monitor.store import Correction, Mention, MentionBrand, Sentiment
-from monitor.store.sql import bucket_index, bucket_number, bucket_start, effective_label, seconds_between
+from monitor.store.sql import bucket_index, bucket_number, bucket_start, effective_label, has_sentiment, seconds_between
 
 HOT_BUCKETS = 48
 
@@ -42,6 +42,7 @@ class Row(NamedTuple):
     unit: Unit
     bucket: int
     total: int
+    rated: int
     scored: int
     negative: int
     people: int
@@ -61,13 +62,15 @@ def unit_counts(engine: Engine, session: Session, start: datetime, end: datetime
     dialect = engine.dialect.name
     bucket = bucket_number(dialect, MentionBrand.created_at, int(size.total_seconds())).label("bucket")
     negative = effective_label() == "negative"
+    sentiment = has_sentiment(effective_label())  # scored with a sentiment ("unsupported" languages are not)
     person = person_key()
     late = seconds_between(dialect, Mention.collected_at, Mention.created_at) > late_after.total_seconds()
     query = (
         select(MentionBrand.brand_id, Mention.source, Mention.platform, bucket, func.count(),
-               func.count(Sentiment.mention_id), func.sum(case((negative, 1), else_=0)),
+               func.count(Sentiment.mention_id), func.sum(case((sentiment, 1), else_=0)),
+               func.sum(case((negative, 1), else_=0)),
                func.count(func.distinct(case((negative, person), else_=None))),
-               func.count(func.distinct(case((col(Sentiment.mention_id).is_not(None), person), else_=None))),
+               func.count(func.distinct(case((sentiment, person), else_=None))),
                func.sum(case((late, 1), else_=0)), func.min(Mention.collected_at))
         .select_from(MentionBrand)
         .join(Mention, col(Mention.id) == col(MentionBrand.mention_id))
@@ -76,14 +79,14 @@ def unit_counts(engine: Engine, session: Session, start: datetime, end: datetime
         .where(col(MentionBrand.created_at) >= start, col(MentionBrand.created_at) < end)
         .group_by(MentionBrand.brand_id, Mention.source, Mention.platform, bucket)
     )
-    return [Row(int(b), (str(s), str(p)), int(k), int(n), int(sc), int(neg or 0), int(pe), int(sp), int(lt or 0),
-                first)
-            for b, s, p, k, n, sc, neg, pe, sp, lt, first in session.exec(query).all()]
+    return [Row(int(b), (str(s), str(p)), int(k), int(n), int(ra), int(sc or 0), int(neg or 0), int(pe), int(sp),
+                int(lt or 0), first)
+            for b, s, p, k, n, ra, sc, neg, pe, sp, lt, first in session.exec(query).all()]
 
 
 def by_brand(rows: Iterable[Row], first: int, n: int, size: timedelta) -> dict[int, dict[Unit, UnitCounts]]:
     """Arrays per brand and unit over bucket positions ``[0, n)`` (bucket number ``first + position``)."""
-    fields = ("total", "scored", "negative", "people", "scored_people", "late")
+    fields = ("total", "rated", "scored", "negative", "people", "scored_people", "late")
     grouped: dict[int, dict[Unit, dict[str, np.ndarray]]] = {}
     collected: dict[tuple[int, Unit], datetime] = {}
     for r in rows:

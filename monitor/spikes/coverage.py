@@ -46,8 +46,10 @@ Unit = tuple[str, str]
 class UnitCounts:
     """One unit's counts for one brand, one value per bucket position.
 
-    ``people`` counts the distinct authors of the negative mentions, ``scored_people`` those of
-    the scored ones. ``first_collected`` is the position of the bucket in which the brand was first collected
+    ``scored`` counts the mentions with a sentiment and ``rated`` those the scorer has seen (a
+    mention in a language no model covers is rated, not scored); ``people`` counts the distinct
+    authors of the negative mentions, ``scored_people`` those of the scored ones.
+    ``first_collected`` is the position of the bucket in which the brand was first collected
     from this unit, or None when that happened before the window.
     """
 
@@ -58,6 +60,8 @@ class UnitCounts:
     scored_people: np.ndarray
     late: np.ndarray
     first_collected: int | None
+    rated: np.ndarray | None = None
+    """Mentions the scorer has seen (None: the same as ``scored``)."""
 
 
 def unit_gaps(total: np.ndarray, late: np.ndarray, rhythm: np.ndarray, first_collected: int | None,
@@ -139,7 +143,8 @@ def brand_view(units: Mapping[Unit, UnitCounts], uncovered: Mapping[Unit, np.nda
         return sum(np.where(covered[u], getattr(units[u], attr), 0.0) for u in included)
 
     series = np.where(usable, total("people" if people else "negative"), np.nan)
-    unscored = total("total") > total("scored")
+    unscored = total("total") > sum(np.where(covered[u], units[u].scored if units[u].rated is None
+                                             else units[u].rated, 0.0) for u in included)
     totals = total("scored_people" if people else "scored")
     return BrandView(series, total("negative"), totals, unscored, coverage, usable, included, warming,
                      min(starts[u] + warmup for u in included))

@@ -18,6 +18,9 @@ from sqlalchemy import BigInteger, ColumnElement, Integer, Select, cast, func, l
 from monitor.store.tables import Correction, Mention, Sentiment
 
 EPOCH = datetime(1970, 1, 1)
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+"""The labels that count as sentiment: a mention labelled ``unsupported`` (a language no model
+covers) counts in volume, never in a share, a net sentiment or a spike's scored total."""
 
 
 def bucket_index(t: datetime, size: timedelta) -> int:
@@ -54,6 +57,11 @@ def effective_label(correction: Any = Correction.label, model: Any = Sentiment.l
     Pass the columns of aliased or Core tables when the query uses them.
     """
     return func.coalesce(correction, model)
+
+
+def has_sentiment(label: Any) -> ColumnElement[bool]:
+    """True where ``label`` (e.g. :func:`effective_label`) is negative, neutral or positive."""
+    return label.in_(SENTIMENT_LABELS)
 
 
 def seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[float]:
