@@ -65,6 +65,11 @@ def _folder_fingerprint(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def _nvidia_driver() -> bool:
+    """Whether this machine has an NVIDIA driver loaded (checked without importing torch)."""
+    return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
+
+
 def softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax."""
     z = np.exp(z - z.max(axis=1, keepdims=True))
@@ -145,7 +150,9 @@ class Scorer:
 
     @staticmethod
     def _pick_device(device: str) -> str:
-        if device == "cpu":
+        """``auto``: CUDA when torch sees a GPU; on a machine without an NVIDIA driver, CPU without
+        importing torch (the ONNX path then never loads it)."""
+        if device == "cpu" or (device == "auto" and not _nvidia_driver()):
             return "cpu"
         import torch
 
@@ -191,9 +198,9 @@ class Scorer:
             assert self._meta is not None
             base = resolve_base(self._meta["base_model"])
             self._tok = FastTokenizer(base, self.max_length)
-            shipped = self._folder / ONNX_FILE
             precision = self._precision or self._meta.get("onnx_precision", "fp32")
-            if use_onnx and shipped.exists() and precision == self._meta.get("onnx_precision"):
+            shipped = self._shipped_onnx(precision) if use_onnx else None
+            if shipped is not None:
                 try:  # the default path: no torch import at all
                     self._backend = OnnxBackend(shipped, embeddings=base_embeddings(base))
                     return
@@ -215,6 +222,26 @@ class Scorer:
         from models.backends import TorchBackend
 
         self._backend = TorchBackend(model, self.device)
+
+    def _shipped_onnx(self, precision: str) -> Path | None:
+        """The artifact's own ``model.onnx`` when it was built from these very weights in ``precision``.
+
+        Both files are checked against meta.json (a few milliseconds): a weights file that does not
+        hash to the version raises ModelLoadError; an ONNX file built from other weights, in another
+        precision or altered since is not used (the scorer builds one from the weights instead).
+        """
+        from models.artifact import weights_hash
+
+        assert self._folder is not None and self._meta is not None
+        if weights_hash(self._folder / "weights.safetensors") != self.version.rsplit("-", 1)[-1]:
+            raise ModelLoadError(f"sentiment artifact {str(self._folder)!r} has corrupt weights (they do not hash to "
+                                 f"{self.version}); retrain it with `monitor train` or restore the folder from git")
+        info = self._meta.get("onnx") or {}
+        path = self._folder / str(info.get("file", ONNX_FILE))
+        if (not path.exists() or info.get("built_from") != self.version or info.get("precision") != precision
+                or weights_hash(path) != info.get("sha256_12")):
+            return None
+        return path
 
     def _load_hf(self) -> tuple[Any, Any]:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from models.artifact import load_artifact, read_meta, update_meta
+from models.artifact import load_artifact, read_meta, update_meta, weights_hash
 from models.backends import PRECISIONS, export_onnx
 from models.data import LABELS, brand_split, default_split, read_labelled
 from models.inference import ONNX_FILE, Scorer
@@ -86,6 +86,8 @@ def write_onnx(folder: Path, log: Callable[[str], None] = print) -> Path:
     model, _, _ = load_artifact(folder)
     path = export_onnx(model, folder / ONNX_FILE, precision=meta.get("onnx_precision", "fp32"),
                        embeddings=word_embedding_key(model))
+    update_meta(folder, onnx={"file": ONNX_FILE, "precision": meta.get("onnx_precision", "fp32"),
+                              "sha256_12": weights_hash(path), "built_from": meta["version"]})
     log(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
     return path
 

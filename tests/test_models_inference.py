@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from models.artifact import ModelLoadError, default_artifact_dir
-from models.data import default_split, read_labelled
+from models.data import EMOTIONS, LABELS, brand_split, default_split, emotion_split, read_labelled
 from models.evaluate import bench_scoring, evaluate
 from models.inference import Score, Scorer, load_scorer
 from models.metrics import scores
@@ -58,9 +60,10 @@ EMOJI_NEGATION_SLANG = [
     ("this product is fire 🔥", "positive"),
     ("that movie was mid", "negative"),
 ]
-KNOWN_MISSES = [  # documented in models/README.md; xfail until a model gets them right
-    ("the new update is sick, love it", "positive"),  # "sick" read literally
-    ("Apple will announce the new iPhone on Tuesday.", "neutral"),  # announcements lean positive in TweetEval
+FORMER_MISSES = [  # the previous model's documented misses (models/README.md), now right
+    ("the new update is sick, love it", "positive"),  # "sick" was read literally
+    ("Apple will announce the new iPhone on Tuesday.", "neutral"),  # news is neutral toward the brand
+    ("Introducing Android 4.0, the new version of Google's mobile operating system", "neutral"),
 ]
 
 
@@ -104,15 +107,20 @@ def test_scores_obvious_tweets(default_scorer: Scorer) -> None:
 
 
 def test_reads_emoji_negation_and_slang(default_scorer: Scorer) -> None:
+    """The tweet's own sentiment (the ``sentiment`` head): these texts name no brand."""
     texts = [t for t, _ in EMOJI_NEGATION_SLANG]
-    got = [s.label for s in default_scorer.score(texts)]
+    got = [LABELS[i] for i in default_scorer.probabilities(texts, head="sentiment").argmax(1)]
     wrong = [(t, e, g) for (t, e), g in zip(EMOJI_NEGATION_SLANG, got, strict=True) if e != g]
     assert not wrong
 
 
-@pytest.mark.xfail(reason="known misses of the shipped model, see models/README.md", strict=False)
-@pytest.mark.parametrize(("text", "label"), KNOWN_MISSES)
-def test_known_misses(default_scorer: Scorer, text: str, label: str) -> None:
+def test_emoji_addressed_to_a_brand_count_toward_it(default_scorer: Scorer) -> None:
+    got = [s.label for s in default_scorer.score(["@acme 😍😍😍 love it", "@acme new phone 😡😡", "@acme 🤮🤮"])]
+    assert got == ["positive", "negative", "negative"]
+
+
+@pytest.mark.parametrize(("text", "label"), FORMER_MISSES)
+def test_the_former_known_misses_are_right(default_scorer: Scorer, text: str, label: str) -> None:
     assert default_scorer.score([text])[0].label == label
 
 
@@ -142,8 +150,8 @@ def test_default_path_is_onnx(default_scorer: Scorer) -> None:
 def test_onnx_and_torch_agree_on_validation(default_scorer: Scorer, torch_scorer: Scorer,
                                             val_split: tuple[list[str], list[int]]) -> None:
     texts, labels = val_split
-    fast = default_scorer.probabilities(texts).argmax(1)
-    exact = torch_scorer.probabilities(texts).argmax(1)
+    fast = default_scorer.probabilities(texts, head="sentiment").argmax(1)
+    exact = torch_scorer.probabilities(texts, head="sentiment").argmax(1)
     assert (default_scorer.backend_name, torch_scorer.backend_name) == ("onnx", "torch")
     assert np.mean(fast == exact) >= 0.97
     assert abs(scores(labels, fast)["macro_recall"] - scores(labels, exact)["macro_recall"]) <= 0.005
@@ -151,9 +159,48 @@ def test_onnx_and_torch_agree_on_validation(default_scorer: Scorer, torch_scorer
 
 @pytest.mark.slow
 def test_validation_macro_recall(default_scorer: Scorer, val_split: tuple[list[str], list[int]]) -> None:
-    report = evaluate(default_scorer, *val_split)
-    assert report.n == 2000
+    """TweetEval validation, never used to choose anything (models/README.md has the figures)."""
+    report = evaluate(default_scorer, *val_split, head="sentiment")
+    assert report.n == 2000 and report.head == "sentiment"
+    assert report.macro_recall >= 0.73
+    assert report.recall["neutral"] >= 0.65  # the old bias sent 40% of neutral tweets to negative
+
+
+@pytest.mark.slow
+def test_sentiment_toward_the_brand_beats_always_neutral(default_scorer: Scorer) -> None:
+    """The held-out 20% of the brand-directed sets (hash-split by text; never trained or chosen on)."""
+    report = evaluate(default_scorer, *brand_split("test"))
+    assert report.head == "brand" and report.n > 2000
+    assert report.accuracy > report.majority_accuracy + 0.1
     assert report.macro_recall >= 0.70
+    assert report.precision["positive"] >= 0.55  # announcements are no longer praise
+
+
+@pytest.mark.slow
+def test_emotion_head(default_scorer: Scorer) -> None:
+    texts, ids = emotion_split("val")
+    report = evaluate(default_scorer, texts, [EMOTIONS[i] for i in ids], head="emotion")
+    assert report.labels == EMOTIONS and report.macro_f1 >= 0.70
+    scores_ = default_scorer.score(["I am furious, this is the third time they cancelled"])
+    assert scores_[0].emotion == "anger" and scores_[0].emotions is not None
+
+
+def test_the_default_path_needs_no_torch() -> None:
+    """The shipped ONNX file scores without importing torch or transformers (small, quick to start)."""
+    code = ("import sys; from models.inference import load_scorer; s = load_scorer(); "
+            "print(s.score(['@acme thanks!'])[0].label, s.backend_name, 'torch' in sys.modules, "
+            "'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    assert out[1:] == ["onnx", "False", "False"] and out[0] in {"negative", "neutral", "positive"}
+
+
+def test_a_stale_or_altered_onnx_file_is_not_used(tmp_path: Path) -> None:
+    art = tmp_path / "artifact"
+    shutil.copytree(default_artifact_dir(), art)
+    (art / "model.onnx").write_bytes((art / "model.onnx").read_bytes()[:-10] + b"0123456789")
+    scorer = Scorer(str(art), cache=tmp_path / "cache")
+    assert scorer._shipped_onnx(scorer.meta["onnx_precision"]) is None  # hash differs: rebuilt from the weights
 
 
 def test_bench_scoring_reports_each_path(onnx_cache: Path) -> None:
