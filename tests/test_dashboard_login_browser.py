@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dashboard.auth import COOKIE
 from monitor.store import utcnow
 from tests.fixtures_dashboard import APP, seed, write_config
 from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
@@ -66,7 +67,13 @@ def test_an_email_link_asks_for_a_login_then_opens_the_alert(served: tuple[str, 
             page.get_by_text("Signed in as").wait_for(timeout=30_000)
             page.screenshot(path=str(tmp_path / "signed-in-alert.png"), full_page=True)
             assert f"alert={alert_id}" in page.url
-            page.wait_for_timeout(1500)  # let the cookie component store the sign-in
+            # the cookie component writes the signed cookie from the browser a moment after the sign-in:
+            # reload only once it is there, or the reload races it
+            for _ in range(120):
+                if any(c["name"] == COOKIE for c in page.context.cookies()):
+                    break
+                page.wait_for_timeout(500)
+            assert any(c["name"] == COOKIE for c in page.context.cookies()), "the sign-in cookie was never stored"
             page.reload()
             page.get_by_role("heading", name="Acme: negative storm").wait_for(timeout=60_000)
         finally:
