@@ -31,6 +31,10 @@ class Label(StrEnum):
     positive = "positive"
 
 
+UNSUPPORTED = "unsupported"
+"""The Sentiment label of a mention in a language the model does not cover."""
+
+
 class EscalationStatus(StrEnum):
     open = "open"
     acknowledged = "acknowledged"
@@ -97,7 +101,13 @@ class MentionBrand(SQLModel, table=True):
 
 
 class Sentiment(SQLModel, table=True):
-    """The model's score for a mention: one row, replaced by ``monitor rescore``."""
+    """The model's score for a mention: one row, replaced by ``monitor rescore``.
+
+    ``label`` and the three probabilities are sentiment toward the brand (negative,
+    neutral, positive); ``unsupported`` marks a mention in a language the model does not
+    cover (probabilities 0: it counts in volume, never in sentiment or escalations).
+    ``emotion`` and its four probabilities come from the model's emotion head, when it has one.
+    """
 
     mention_id: int = Field(foreign_key="mention.id", primary_key=True, ondelete="CASCADE")
     label: str = Field(max_length=16, index=True)
@@ -106,6 +116,11 @@ class Sentiment(SQLModel, table=True):
     p_positive: float
     model_version: str = Field(max_length=128, index=True)
     scored_at: NaiveDatetime = Field(default_factory=utcnow)
+    emotion: str | None = Field(default=None, max_length=16)
+    p_anger: float | None = None
+    p_joy: float | None = None
+    p_optimism: float | None = None
+    p_sadness: float | None = None
 
 
 class Correction(SQLModel, table=True):
@@ -271,3 +286,4 @@ class DeadLetter(SQLModel, table=True):
     retries: int = 0
     resolved_at: NaiveDatetime | None = None
     resolution: str | None = Field(default=None, max_length=32)
+
