@@ -56,7 +56,7 @@ def body() -> None:
     st.altair_chart(charts.net_sentiment_lines(pd.concat([overall, per_platform]), shown))
     st.subheader("By platform", anchor=False)
     table = df.pivot_table(index="platform", columns="sentiment", values="mentions", aggfunc="sum",
-                           fill_value=0).reindex(columns=[*ui.LABELS, "unscored"], fill_value=0)
+                           fill_value=0).reindex(columns=[*ui.LABELS, *ui.NOT_SENTIMENT], fill_value=0)
     table["mentions"] = table.sum(axis=1)
     scored = table[list(ui.LABELS)].sum(axis=1)
     table["net sentiment"] = ((table["positive"] - table["negative"]) / scored.where(scored > 0)).round(2)

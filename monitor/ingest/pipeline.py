@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -70,15 +72,23 @@ def match_brands(matcher: Matcher, m: Incoming) -> dict[str, list[str]]:
 
 
 def sync_brands(session: Session, brands: Iterable[BrandConfig]) -> dict[str, int]:
-    """Make sure every configured brand has a row; returns name -> id."""
+    """Make sure every configured brand has a row; returns name -> id.
+
+    A brand another process adds at the same moment (two collectors' first run) is not an error:
+    the insert skips a name that exists, then every id is read back.
+    """
+    brands = list(brands)
     rows = {b.name: b for b in session.exec(select(Brand)).scalars()}
+    missing = [{"name": cfg.name, "is_own": cfg.is_own, "created_at": utcnow()} for cfg in brands
+               if cfg.name not in rows]
+    if missing:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(Brand).values(missing).on_conflict_do_nothing(index_elements=["name"]))
+        rows = {b.name: b for b in session.exec(select(Brand)).scalars()}
     for cfg in brands:
-        row = rows.get(cfg.name)
-        if row is None:
-            row = Brand(name=cfg.name, is_own=cfg.is_own)
-            session.add(row)
-            rows[cfg.name] = row
-        elif row.is_own != cfg.is_own:
+        row = rows[cfg.name]
+        if row.is_own != cfg.is_own:
             row.is_own = cfg.is_own
             session.add(row)
     session.flush()

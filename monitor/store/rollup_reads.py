@@ -22,13 +22,13 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, case, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
-from monitor.store.rollup_tables import RollupAuthor, RollupHour, RollupPeople
+from monitor.store.rollup_tables import RollupAuthor, RollupEmotion, RollupHour, RollupPeople
 from monitor.store.rollups import HOUR, NEGATIVE, UNSCORED, hour_of
 from monitor.store.sql import bucket_number, bucket_start, effective_label
 from monitor.store.tables import Brand, Correction, Mention, MentionBrand, Sentiment
 
 MB, M, S, C = (cast(Table, t.__table__) for t in (MentionBrand, Mention, Sentiment, Correction))
-RH, RA, RP = (cast(Table, t.__table__) for t in (RollupHour, RollupAuthor, RollupPeople))
+RH, RE, RA, RP = (cast(Table, t.__table__) for t in (RollupHour, RollupEmotion, RollupAuthor, RollupPeople))
 
 
 class LabelCount(NamedTuple):
@@ -142,6 +142,44 @@ def _raw_labels(dialect: str, start: datetime, end: datetime, bucket_seconds: in
              .where(MB.c.brand_id.in_(list(ids)), MB.c.created_at >= start, MB.c.created_at < end)
              .group_by(*keys))
     return query.where(M.c.platform.in_(list(platforms))) if platforms else query
+
+
+class EmotionCount(NamedTuple):
+    """Mention-brand links of one brand with one model emotion in one bucket."""
+
+    brand_id: int
+    bucket: int
+    emotion: str
+    mentions: int
+
+
+def emotion_counts(conn: Connection, start: datetime, end: datetime, bucket_seconds: int, *,
+                   brands: Sequence[int] = (), platforms: Sequence[str] = ()) -> list[EmotionCount]:
+    """Links in ``[start, end)`` per brand, bucket and model emotion (links without one left out);
+    only ``brands`` and ``platforms`` when given. Reads only."""
+    parts = split(start, end, bucket_seconds)
+    ids = list(brands) or brand_ids(conn)
+    totals: Counter[tuple[int, int, str]] = Counter()
+    queries = []
+    if parts.hours is not None:
+        bucket = RE.c.hour // (bucket_seconds // 3600)
+        query = (select(RE.c.brand_id, bucket, RE.c.emotion, func.sum(RE.c.mentions))
+                 .where(RE.c.hour >= parts.hours[0], RE.c.hour < parts.hours[1], RE.c.brand_id.in_(ids))
+                 .group_by(RE.c.brand_id, bucket, RE.c.emotion))
+        queries.append(query.where(RE.c.platform.in_(list(platforms))) if platforms else query)
+    for a, b in parts.raw:
+        bucket = bucket_number(conn.dialect.name, MB.c.created_at, bucket_seconds)
+        source = MB.join(S, S.c.mention_id == MB.c.mention_id)
+        if platforms:
+            source = source.join(M, M.c.id == MB.c.mention_id)
+        query = (select(MB.c.brand_id, bucket, S.c.emotion, func.count()).select_from(source)
+                 .where(MB.c.brand_id.in_(ids), MB.c.created_at >= a, MB.c.created_at < b, S.c.emotion.is_not(None))
+                 .group_by(MB.c.brand_id, bucket, S.c.emotion))
+        queries.append(query.where(M.c.platform.in_(list(platforms))) if platforms else query)
+    for query in queries:
+        for brand, bucket_no, emotion, n in conn.execute(query):
+            totals[(int(brand), int(bucket_no), emotion)] += int(n or 0)
+    return [EmotionCount(*k, n) for k, n in sorted(totals.items()) if n]
 
 
 def people_counts(conn: Connection, start: datetime, end: datetime, bucket_seconds: int, *,
