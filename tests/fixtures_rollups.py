@@ -7,13 +7,10 @@ are kept or rebuilt by, so it can disagree with them.
 
 from __future__ import annotations
 
-import hashlib
 import random
-import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from collectors.base import Mention
 from monitor.config import Config, parse_config
+from monitor.lab.bench_workers import FixedLatencyScorer
 from monitor.store import (
     Correction,
     MentionBrand,
@@ -38,37 +36,13 @@ from monitor.store import Mention as MentionRow
 from monitor.store.migrate import upgrade
 from tests.conftest import config_dict
 
-LABELS = ("negative", "neutral", "positive", "unsupported")
 EMOTIONS = ("anger", "joy", "optimism", "sadness")
 AUTHORS = ("ana", "bo", "cy", "dee", "", "")  # "" twice: mentions without an author are common
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Score:
-    label: str
-    p_negative: float
-    p_neutral: float
-    p_positive: float
-
-
-class FakeScorer:
-    """A scorer as fast as a hash: the label follows from the text and the version; ``delay``
-    seconds per batch stand in for a model's time (a GPU, another machine)."""
-
-    def __init__(self, version: str = "fake-1", delay: float = 0.0) -> None:
-        self.version = version
-        self.delay = delay
-
-    def score(self, texts: list[str]) -> list[Score]:
-        if self.delay:
-            time.sleep(self.delay)
-        out = []
-        for t in texts:
-            label = LABELS[hashlib.sha1(f"{self.version}:{t}".encode()).digest()[0] % 4]
-            p = {lab: (0.8 if lab == label else 0.1) for lab in LABELS[:3]}
-            out.append(Score(label, p["negative"], p["neutral"], p["positive"]))
-        return out
+FakeScorer = FixedLatencyScorer
+"""Labels from a hash of the text and version, ``delay`` seconds per batch (:mod:`monitor.lab.bench_workers`)."""
 
 
 def config_for(tmp_path: Path, url: str) -> Config:

@@ -1,12 +1,13 @@
 """Writing a page of new mentions in bulk: the duplicate check, the rows, their ids, the inserts.
 
 Built for throughput (``monitor bench`` measures it): no ORM objects, one duplicate query per
-platform and 900 ids (the unique index answers it), ids handed out up front, then one
-``executemany`` for the mentions and one for their brand links, the same SQL on SQLite and
-PostgreSQL. On SQLite the caller holds the write lock (:func:`monitor.store.locks.write_lock`)
-from the duplicate check on, so the check is exact and ``max(id) + 1`` is free; on PostgreSQL ids
-come from the table's sequence and ``ON CONFLICT DO NOTHING`` lets a concurrent collector's copy
-of the same mention win: only the rows that went in are linked, counted and returned.
+platform and 900 ids (the unique index answers it), ids handed out up front, then the rows in
+bulk: on SQLite one ``executemany`` for the mentions and one for their brand links; on
+PostgreSQL ``COPY`` (into a temporary table for the mentions, then one ``INSERT ... SELECT``).
+On SQLite the caller holds the write lock (:func:`monitor.store.locks.write_lock`) from the
+duplicate check on, so the check is exact and ``max(id) + 1`` is free; on PostgreSQL ids come
+from the table's sequence and ``ON CONFLICT DO NOTHING`` lets a concurrent collector's copy of
+the same mention win: only the rows that went in are linked, counted and returned.
 """
 
 from __future__ import annotations
@@ -91,17 +92,31 @@ def insert(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[int]:
     if not rows:
         return set()
     conn = session.connection()
-    sqlite = conn.dialect.name == "sqlite"
+    if conn.dialect.name == "postgresql":
+        return _copy_mentions(conn, rows)
     when = _time_format(conn)
-    mark, json_mark = ("?", "?") if sqlite else ("%s", "%s::json")
-    values = ", ".join([mark] * (len(COLUMNS) - 1) + [json_mark])
     conn.exec_driver_sql(
-        f"INSERT INTO mention ({', '.join(COLUMNS)}) VALUES ({values}) ON CONFLICT (platform, native_id) DO NOTHING",
+        f"INSERT INTO mention ({', '.join(COLUMNS)}) VALUES ({', '.join(['?'] * len(COLUMNS))}) "
+        "ON CONFLICT (platform, native_id) DO NOTHING",
         [(*r[:18], when(r[18]), when(r[19]), r[20]) for r in rows])
     ids = [r[0] for r in rows]
-    lo, hi = min(ids), max(ids)
-    stored = {int(i) for (i,) in conn.execute(select(M.c.id).where(M.c.id >= lo, M.c.id <= hi))}
+    stored = {int(i) for (i,) in conn.execute(select(M.c.id).where(M.c.id >= min(ids), M.c.id <= max(ids)))}
     return stored & set(ids)
+
+
+def _copy_mentions(conn: Any, rows: Sequence[tuple[Any, ...]]) -> set[int]:
+    """PostgreSQL: COPY the rows into a temporary table (emptied at commit), then move the new ones over."""
+    names = ", ".join(COLUMNS)
+    with conn.connection.dbapi_connection.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS mention_incoming (LIKE mention) ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY mention_incoming ({names}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+        cur.execute(f"INSERT INTO mention ({names}) SELECT {names} FROM mention_incoming "
+                    "ON CONFLICT (platform, native_id) DO NOTHING RETURNING id")
+        stored = {int(i) for (i,) in cur.fetchall()}
+        cur.execute("TRUNCATE mention_incoming")
+    return stored
 
 
 def insert_links(session: Session, links: Sequence[tuple[int, int, datetime, list[str]]]) -> None:
@@ -109,11 +124,15 @@ def insert_links(session: Session, links: Sequence[tuple[int, int, datetime, lis
     if not links:
         return
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        sql = f"COPY mention_brand ({', '.join(LINK_COLUMNS)}) FROM STDIN"
+        with conn.connection.dbapi_connection.cursor() as cur, cur.copy(sql) as copy:
+            for mid, bid, t, terms in links:
+                copy.write_row((mid, bid, t, json.dumps(terms)))
+        return
     when = _time_format(conn)
-    mark, json_mark = ("?", "?") if conn.dialect.name == "sqlite" else ("%s", "%s::json")
-    conn.exec_driver_sql(
-        f"INSERT INTO mention_brand ({', '.join(LINK_COLUMNS)}) VALUES ({mark}, {mark}, {mark}, {json_mark})",
-        [(mid, bid, when(t), json.dumps(terms)) for mid, bid, t, terms in links])
+    conn.exec_driver_sql(f"INSERT INTO mention_brand ({', '.join(LINK_COLUMNS)}) VALUES (?, ?, ?, ?)",
+                         [(mid, bid, when(t), json.dumps(terms)) for mid, bid, t, terms in links])
 
 
 def _time_format(conn: Any) -> Any:

@@ -10,6 +10,7 @@ it once for every source, so storage, matching and the model read the same text.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,21 @@ class IngestResult:
                 + (f", {self.rejected} rejected (see `monitor rejected`)" if self.rejected else ""))
 
 
+class Stages:
+    """Seconds spent per step of ingest, added up over calls (``monitor bench`` prints them)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Charge the time since the previous lap to ``name`` (an empty name only restarts the clock)."""
+        now = time.perf_counter()
+        if name:
+            self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
+
+
 def judge_mention(matcher: Matcher, m: Incoming) -> Judgement:
     """Match ``m`` on the text as it is stored (title and body joined, normalised at the edge), in
     its language (the platform's, else detected)."""
@@ -104,6 +120,7 @@ def ingest_mentions(
     *,
     matcher: Matcher | None = None,
     rejected: Sequence[Rejected] = (),
+    stages: Stages | None = None,
 ) -> IngestResult:
     """Store the brand-matching, not-yet-stored ``mentions``, the ``rejected`` items (dead letters)
     and, if given, the new cursor, all in one transaction.
@@ -112,10 +129,13 @@ def ingest_mentions(
     rejected too, never stored as garbage. Returns counts; raises SQLAlchemy errors after
     rolling back (then nothing of the page is stored and the cursor stays).
     """
+    clock = Stages() if stages is None else stages
     with session_scope(engine) as session:
-        result = store_page(session, source, mentions, brands, matcher=matcher, rejected=rejected)
+        result = store_page(session, source, mentions, brands, matcher=matcher, rejected=rejected, stages=clock)
         if cursor is not None:
             save_cursor(session, source, cursor, collected=result.stored)
+        clock.lap("cursor")
+    clock.lap("commit")
     return result
 
 
@@ -127,6 +147,7 @@ def store_page(
     *,
     matcher: Matcher | None = None,
     rejected: Sequence[Rejected] = (),
+    stages: Stages | None = None,
 ) -> IngestResult:
     """:func:`ingest_mentions` inside the caller's transaction, without the cursor; returns counts.
 
@@ -134,7 +155,10 @@ def store_page(
     page and mentions already stored are counted as duplicates, the rest are matched to brands
     in their language, and the matching ones are written in bulk (:mod:`monitor.ingest.bulk`)
     with their brand links and their rollup counts (:func:`monitor.store.rollups.add_mentions`).
+    ``stages`` (for ``monitor bench``) adds up the seconds each step took.
     """
+    clock = Stages() if stages is None else stages
+    clock.lap("")
     matcher = matcher or compiled(brands)
     result = IngestResult()
     now = utcnow()
@@ -151,13 +175,15 @@ def store_page(
             result.duplicates += 1
             continue
         fresh[key] = m
-
+    clock.lap("check")
     write_lock(session)  # SQLite: the duplicate check and the ids below hold until commit
+    clock.lap("wait for the write lock")
     result.rejected = store_rejected(session, source, dead, now)
     brand_ids = sync_brands(session, brands)
     for key in bulk.existing(session, fresh):
         del fresh[key]
         result.duplicates += 1
+    clock.lap("duplicates")
     candidates: list[tuple[Incoming, Judgement]] = []
     for m in fresh.values():
         judged = judge_mention(matcher, m)
@@ -167,11 +193,14 @@ def store_page(
             result.language_dropped += 1
         else:
             result.unmatched += 1
+    clock.lap("match")
     if not candidates:
         return result
     ids = bulk.allocate_ids(session, len(candidates))
     rows = [bulk.row(mid, m, source, now, judged.language) for mid, (m, judged) in zip(ids, candidates, strict=True)]
+    clock.lap("rows")
     stored = bulk.insert(session, rows)
+    clock.lap("insert mentions")
     links, counted = [], []
     for mid, (m, judged), r in zip(ids, candidates, rows, strict=True):
         if mid not in stored:  # another collector stored the same mention meanwhile (PostgreSQL)
@@ -183,7 +212,9 @@ def store_page(
             links.append((mid, brand_ids[name], r[18], terms))
             counted.append(rollups.Link(mid, brand_ids[name], hour, m.platform, r[6]))
     bulk.insert_links(session, links)
+    clock.lap("insert brand links")
     rollups.add_mentions(session, counted)
+    clock.lap("rollups")
     result.stored = len(result.mention_ids)
     return result
 

@@ -49,6 +49,8 @@ HOUR = timedelta(hours=1)
 UNSCORED = "unscored"
 NEGATIVE = "negative"
 _ROWS_PER_STATEMENT = 500
+_COPY_FROM = 64
+"""On PostgreSQL, more rows than this go through COPY."""
 Key = tuple[int, int, str, str]
 
 
@@ -193,22 +195,40 @@ def apply(conn: Connection, deltas: Deltas) -> None:
 
 def _add(conn: Connection, table: str, keys: tuple[str, ...], counts: tuple[str, ...], rows: list[tuple[Any, ...]],
          *, returning: bool = False) -> list[tuple[Any, ...]]:
-    """Upsert ``rows`` (keys then count deltas) adding to the counts; with ``returning``, each row's
-    keys and new counts. One multi-row statement per few hundred rows, same SQL on both dialects."""
+    """Upsert ``rows`` (keys then count deltas, sorted) adding to the counts; with ``returning``, each
+    row's keys and new counts. Multi-row statements of a few hundred rows, the same SQL on both
+    dialects; many rows on PostgreSQL go through COPY and one ``INSERT ... SELECT`` (twice as fast)."""
     if not rows:
         return []
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     names = (*keys, *counts)
-    one = "(" + ", ".join([mark] * len(names)) + ")"
     tail = (f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
             + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts)
             + (f" RETURNING {', '.join(names)}" if returning else ""))
+    if conn.dialect.name == "postgresql" and len(rows) > _COPY_FROM:
+        return _add_by_copy(conn, table, names, keys, tail, rows, returning)
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    one = "(" + ", ".join([mark] * len(names)) + ")"
     out: list[tuple[Any, ...]] = []
     for part in _chunks(rows, _ROWS_PER_STATEMENT):
         sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES " + ", ".join([one] * len(part)) + tail
         result = conn.exec_driver_sql(sql, tuple(v for row in part for v in row))
         if returning:
             out += [tuple(r) for r in result.fetchall()]
+    return out
+
+
+def _add_by_copy(conn: Connection, table: str, names: tuple[str, ...], keys: tuple[str, ...], tail: str,
+                 rows: list[tuple[Any, ...]], returning: bool) -> list[tuple[Any, ...]]:
+    staging = f"{table}_incoming"
+    with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY {staging} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM {staging} "
+                    f"ORDER BY {', '.join(keys)}" + tail)
+        out = [tuple(r) for r in cur.fetchall()] if returning else []
+        cur.execute(f"DELETE FROM {staging}")
     return out
 
 
