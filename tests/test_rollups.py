@@ -185,7 +185,15 @@ def _python_window(engine: Engine, start: datetime, end: datetime, size: int) ->
 
 @pytest.mark.parametrize("size", [3600, 6 * 3600, 86400, 1800])
 def test_reads_equal_a_recount_of_any_window(tmp_path: Path, size: int) -> None:
-    engine = open_engine(fx.sqlite_database(tmp_path))
+    _check_reads(open_engine(fx.sqlite_database(tmp_path)), tmp_path, size)
+
+
+@pytest.mark.parametrize("size", [3600, 86400, 1800])
+def test_reads_equal_a_recount_of_any_window_on_postgres(pg_database: str, tmp_path: Path, size: int) -> None:
+    _check_reads(open_engine(pg_database), tmp_path, size)
+
+
+def _check_reads(engine: Engine, tmp_path: Path, size: int) -> None:
     _random_sequence(engine, tmp_path, seed=11, steps=30)
     rng = random.Random(size)
     for _ in range(6):  # windows starting and ending mid-hour, mid-bucket, or on the hour

@@ -168,3 +168,25 @@ def test_run_only_runs_one_role(tmp_path: Path, role: str) -> None:
     else:
         assert result.output.startswith("file: ok, 1 new") and "scored" not in result.output
         assert "detect" not in result.output and "send-alerts" not in result.output
+
+
+def test_the_daemons_later_runs_search_from_near_the_newest_scored_and_find_every_new_mention(
+        app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from sqlalchemy import delete
+
+    from monitor.scoring import score_pending
+    from monitor.store import claims, session_scope
+
+    monkeypatch.setattr(claims, "SCAN_SLACK", 10)
+    rng = random.Random(2)
+    ingest_mentions(app.engine, "x", random_mentions(rng, 50, 0), app.config.brands)
+    assert score_pending(app.engine, fx.FakeScorer(), batch_size=16) == 50
+    assert claims.scan_floor(app.engine) == 40  # ten below the newest scored mention
+    ingest_mentions(app.engine, "x", random_mentions(rng, 30, 50), app.config.brands)
+    assert score_pending(app.engine, fx.FakeScorer(), batch_size=16, full=False) == 30  # every new one
+    with session_scope(app.engine) as s:  # a score lost far below the newest: only a full search finds it
+        s.execute(delete(Sentiment).where(Sentiment.mention_id == 5))
+    assert score_pending(app.engine, fx.FakeScorer(), full=False) == 0
+    assert score_pending(app.engine, fx.FakeScorer()) == 1  # `monitor score` and the daemon's first run

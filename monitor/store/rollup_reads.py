@@ -244,8 +244,9 @@ def bucket_counts(conn: Connection, start: datetime, end: datetime, bucket_secon
     the distinct people who wrote them. Buckets are epoch-aligned numbers of ``bucket_seconds``.
 
     This is what spike detection reads: exact (whole hours from the rollups, the partial hours
-    at the ends from the mentions), at a cost that grows with the number of buckets. Reads only;
-    raises database errors.
+    at the ends from the mentions), at a cost that grows with the number of buckets. Sum rows over
+    platforms for a brand's bucket: ``authors`` add up over platforms too (an author is told apart
+    per platform), never over buckets or labels. Reads only; raises database errors.
     """
     brands = list(brand_ids or ())
     labels = label_counts(conn, start, end, bucket_seconds, brands=brands, by_platform=True)
