@@ -25,7 +25,8 @@ def sparks(series: pd.DataFrame, buckets: pd.DatetimeIndex) -> dict[int, pd.Data
     if series.empty:
         return {}
     wide = series.pivot_table(index=["brand_id", "bucket"], columns="sentiment", values="mentions",
-                              aggfunc="sum", fill_value=0).reindex(columns=[*ui.LABELS, "unscored"], fill_value=0)
+                              aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=[*ui.LABELS, *ui.NOT_SENTIMENT], fill_value=0)
     out = {}
     for bid, part in wide.groupby(level=0):
         part = part.droplevel(0).reindex(buckets, fill_value=0)

@@ -94,6 +94,32 @@ def net_sentiment_lines(df: pd.DataFrame, alerts: pd.DataFrame) -> alt.TopLevelM
     return _with_alerts(zero, lines, alerts=alerts).properties(height=240)
 
 
+EMOTION_COLORS = {"anger": SENTIMENT_COLORS["negative"], "sadness": "#6c757d", "optimism": "#74c69d",
+                  "joy": SENTIMENT_COLORS["positive"]}
+"""Anger in the sentiment red (bad for the brand), joy in its green; sadness grey, optimism a light green."""
+
+
+def emotion_lines(df: pd.DataFrame, alerts: pd.DataFrame) -> alt.TopLevelMixin:
+    """Mentions per bucket and emotion, one line per emotion; df: bucket, emotion, mentions."""
+    lines = (
+        alt.Chart(df)
+        .mark_line(point=alt.OverlayMarkDef(size=30))
+        .encode(
+            x=alt.X("bucket:T", title=None),
+            y=alt.Y("mentions:Q", title="Mentions"),
+            color=alt.Color("emotion:N", scale=alt.Scale(domain=list(EMOTION_COLORS),
+                                                         range=list(EMOTION_COLORS.values())),
+                            legend=alt.Legend(orient="top", title=None)),
+            tooltip=[
+                alt.Tooltip("bucket:T", title="From", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("emotion:N", title="Emotion"),
+                alt.Tooltip("mentions:Q", title="Mentions"),
+            ],
+        )
+    )
+    return _with_alerts(lines, alerts=alerts).properties(height=220)
+
+
 def share_bars(df: pd.DataFrame) -> alt.TopLevelMixin:
     """Horizontal bars of share of voice; df: brand, mentions, share, own."""
     return (

@@ -4,6 +4,10 @@ Each public function takes a :class:`Source` (the database URL and the cache TTL
 ``dashboard.cache_ttl``) first and returns plain data (DataFrames, dicts, ints). Results are
 cached with ``st.cache_data`` for the TTL; call :func:`clear` after a write so the next read
 sees it. Aggregations GROUP BY in SQL; only aggregated rows or one page of mentions reach pandas.
+
+The counts behind the brand cards, trends and share of voice read the rollups
+(:mod:`monitor.store.rollup_reads`): whole hours from the rollup tables, the partial hours at
+a window's ends from the mentions, so they cost the same at 10 million mentions as at 10,000.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, select, text
+from sqlalchemy import func, select, text
 
 from dashboard.escalation_queries import InboxFilter, inbox
 from dashboard.sql import (
@@ -26,20 +30,18 @@ from dashboard.sql import (
     M,
     MentionFilter,
     S,
-    bucket_expr,
-    label_expr,
     mention_rows,
     mention_select,
-    scored_join,
-    to_timestamps,
     write_csv,
 )
 from dashboard.store import Source, cached, dialect, engine_for, frame
 from dashboard.store import clear as clear  # re-exported for the pages
 from dashboard.store import database_problem as database_problem
 from monitor.escalations.stats import escalation_stats
-from monitor.store import sqlite_path
-from monitor.store.sql import has_sentiment, unscored
+from monitor.store import Label, RollupHour, sqlite_path
+from monitor.store.rollup_reads import emotion_counts, label_counts
+from monitor.store.sql import unscored
+from monitor.store.tables import UNSUPPORTED
 
 OPEN_ESCALATION = ("open", "acknowledged")
 EXPORT_LIMIT = 250_000  # Streamlit holds a download in memory: keep an export bounded
@@ -53,35 +55,41 @@ def brands(src: Source) -> pd.DataFrame:
 
 @cached
 def platforms(src: Source) -> list[str]:
-    """The platforms that have mentions, sorted."""
+    """The platforms that have mentions, sorted (read from the rollup, not the mentions)."""
+    rh = RollupHour.__table__
     with engine_for(src.url).connect() as conn:
-        return [r[0] for r in conn.execute(select(M.c.platform).group_by(M.c.platform).order_by(M.c.platform))]
+        return [r[0] for r in conn.execute(select(rh.c.platform).where(rh.c.mentions > 0)  # type: ignore[attr-defined]
+                                           .group_by(rh.c.platform).order_by(rh.c.platform))]  # type: ignore[attr-defined]
 
 
-def _label_counts(stmt: Any) -> Any:
-    lab = label_expr()
-    return stmt.add_columns(
-        func.count().label("mentions"),
-        func.sum(case((has_sentiment(lab), 1), else_=0)).label("scored"),
-        func.sum(case((lab == "negative", 1), else_=0)).label("negative"),
-        func.sum(case((lab == "neutral", 1), else_=0)).label("neutral"),
-        func.sum(case((lab == "positive", 1), else_=0)).label("positive"),
-    )
-
-
-def _brand_scope(start: datetime, end: datetime, platforms: tuple[str, ...]) -> Any:
-    stmt = select(MB.c.brand_id).select_from(MB)
-    if platforms:
-        stmt = stmt.join(M, M.c.id == MB.c.mention_id).where(M.c.platform.in_(list(platforms)))
-    stmt = scored_join(stmt, MB.c.mention_id)
-    return stmt.where(MB.c.created_at >= start, MB.c.created_at < end)
+SENTIMENT = tuple(str(v) for v in Label)
+TOTAL_COLUMNS = ("mentions", "scored", *SENTIMENT, UNSUPPORTED)
 
 
 @cached
 def brand_totals(src: Source, start: datetime, end: datetime, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Per brand with mentions in [start, end): mentions, scored, negative, neutral, positive."""
-    stmt = _label_counts(_brand_scope(start, end, platforms)).group_by(MB.c.brand_id)
-    return frame(src, stmt).fillna(0).astype(int)  # PostgreSQL sums are Decimals
+    """Per brand with mentions in [start, end): mentions (every one, unscored and unsupported included),
+    scored (negative + neutral + positive: what negative share and net sentiment divide by), negative,
+    neutral, positive, unsupported (a language the model does not cover)."""
+    with engine_for(src.url).connect() as conn:
+        rows = label_counts(conn, start, end, None, platforms=platforms)
+    counts: dict[int, dict[str, int]] = {}
+    for r in rows:
+        brand = counts.setdefault(r.brand_id, dict.fromkeys(TOTAL_COLUMNS, 0))
+        brand["mentions"] += r.mentions
+        if r.label in SENTIMENT or r.label == UNSUPPORTED:
+            brand[r.label] += r.mentions
+    for brand in counts.values():
+        brand["scored"] = sum(brand[lab] for lab in SENTIMENT)
+    df = pd.DataFrame([{"brand_id": b, **c} for b, c in counts.items()], columns=["brand_id", *TOTAL_COLUMNS])
+    return df.astype(int)
+
+
+def _with_times(df: pd.DataFrame, bucket_seconds: int) -> pd.DataFrame:
+    """``df`` with its bucket numbers as the naive-UTC timestamps they start at."""
+    if not df.empty:
+        df["bucket"] = pd.to_datetime(df["bucket"].astype("int64") * bucket_seconds, unit="s")
+    return df
 
 
 @cached
@@ -95,25 +103,25 @@ def brand_series(
     by_platform: bool = False,
 ) -> pd.DataFrame:
     """Counts per time bucket, brand_id, sentiment (and platform): columns bucket, brand_id,
-    [platform,] sentiment, mentions; bucket is a naive UTC timestamp."""
-    bucket = bucket_expr(dialect(src), MB.c.created_at, bucket_seconds).label("bucket")
-    lab = label_expr().label("sentiment")
-    stmt = select(bucket, MB.c.brand_id).select_from(MB)
-    if platforms or by_platform:
-        stmt = stmt.join(M, M.c.id == MB.c.mention_id)
-        if platforms:
-            stmt = stmt.where(M.c.platform.in_(list(platforms)))
-    stmt = scored_join(stmt, MB.c.mention_id).where(MB.c.created_at >= start, MB.c.created_at < end)
-    if brand_ids:
-        stmt = stmt.where(MB.c.brand_id.in_(list(brand_ids)))
-    keys: list[Any] = [bucket, MB.c.brand_id, lab]
-    if by_platform:
-        keys.insert(2, M.c.platform)
-    stmt = stmt.with_only_columns(*keys, func.count().label("mentions")).group_by(*keys)
-    df = frame(src, stmt)
-    if not df.empty:
-        df["bucket"] = to_timestamps(df["bucket"])
-    return df
+    [platform,] sentiment, mentions; bucket is a naive UTC timestamp. ``sentiment`` is the effective
+    label, ``unscored`` or ``unsupported``."""
+    with engine_for(src.url).connect() as conn:
+        rows = label_counts(conn, start, end, bucket_seconds, brands=brand_ids, platforms=platforms,
+                            by_platform=by_platform)
+    df = pd.DataFrame(rows, columns=["brand_id", "bucket", "platform", "sentiment", "mentions"])
+    columns = ["bucket", "brand_id", *(["platform"] if by_platform else []), "sentiment", "mentions"]
+    return _with_times(df[columns], bucket_seconds)
+
+
+@cached
+def emotion_series(src: Source, start: datetime, end: datetime, bucket_seconds: int,
+                   platforms: tuple[str, ...] = (), brand_ids: tuple[int, ...] = ()) -> pd.DataFrame:
+    """Mentions per time bucket, brand_id and the model's emotion (anger, joy, optimism, sadness; those
+    without one left out): columns bucket, brand_id, emotion, mentions."""
+    with engine_for(src.url).connect() as conn:
+        rows = emotion_counts(conn, start, end, bucket_seconds, brands=brand_ids, platforms=platforms)
+    df = pd.DataFrame(rows, columns=["brand_id", "bucket", "emotion", "mentions"])
+    return _with_times(df[["bucket", "brand_id", "emotion", "mentions"]], bucket_seconds)
 
 
 @cached

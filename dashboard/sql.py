@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from monitor.store import Alert, Brand, Correction, Escalation, Mention, MentionBrand, Sentiment, SourceState
+from monitor.store.rollups import UNSCORED
 from monitor.store.sql import bucket_start_expr, effective_label
 
 M = cast(Table, Mention.__table__)
@@ -38,7 +39,6 @@ A = cast(Table, Alert.__table__)
 B = cast(Table, Brand.__table__)
 SS = cast(Table, SourceState.__table__)
 
-UNSCORED = "unscored"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -21,7 +21,8 @@ from monitor.store import make_engine, sqlite_path
 
 P = ParamSpec("P")
 R = TypeVar("R")
-REQUIRED_TABLES = ("brand", "mention", "mention_brand", "sentiment", "escalation", "alert", "source_state")
+REQUIRED_TABLES = ("brand", "mention", "mention_brand", "sentiment", "escalation", "alert", "source_state",
+                   "rollup_hour")
 
 
 class Source(NamedTuple):

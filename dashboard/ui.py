@@ -39,11 +39,16 @@ from monitor.text import safe_url as safe_url
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 CUSTOM = "Custom"
-SENTIMENT_COLORS = {"negative": "#d1495b", "neutral": "#8d99ae", "positive": "#2a9d8f", "unscored": "#dee2e6"}
-"""Red is bad for the brand, green good, everywhere; platforms get their own hues (:data:`PLATFORM_COLORS`)."""
+SENTIMENT_COLORS = {"negative": "#d1495b", "neutral": "#8d99ae", "positive": "#2a9d8f", "unscored": "#dee2e6",
+                    "unsupported": "#f1f3f5"}
+"""Red is bad for the brand, green good, everywhere; platforms get their own hues (:data:`PLATFORM_COLORS`).
+``unsupported`` (a language the model does not cover) counts in volume, never in sentiment."""
 PLATFORM_COLORS = ["#4c6ef5", "#7950f2", "#f59f00", "#1098ad", "#5c7cfa", "#ae3ec9", "#495057", "#fab005"]
 """Blues, purples and ambers, never the sentiment red or green, so a platform never reads as good or bad."""
 LABELS = ("negative", "neutral", "positive")
+"""The sentiment labels: shares and net sentiment divide by their sum, never by every mention."""
+NOT_SENTIMENT = ("unscored", "unsupported")
+"""Labels that count in volume only."""
 _ENTERED: ContextVar[bool] = ContextVar("dashboard_entered", default=False)
 
 

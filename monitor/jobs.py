@@ -3,6 +3,11 @@
 Each returns its result, whose ``str`` is one summary line, and raises nothing it can
 handle: the scheduler logs that line, the CLI prints it (neither both, so each result is
 shown once).
+
+Several instances may run the same jobs (``monitor run --only ...`` on several machines
+sharing one PostgreSQL): scoring shares the backlog batch by batch (:mod:`monitor.store.claims`);
+each source, detection and delivery take a lock of their own (:func:`monitor.store.locks.exclusive`)
+and are skipped, with a line saying so, where another instance holds it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from monitor.config import Config
 from monitor.context import App
 from monitor.ingest.collect import CollectReport, collect_source, paused
 from monitor.store import Alert, utcnow
+from monitor.store.locks import exclusive
 
 if TYPE_CHECKING:
     from monitor.alerts import DeliveryReport
@@ -27,19 +33,24 @@ log = logging.getLogger(__name__)
 
 
 def collect(app: App, source: str, *, stop: threading.Event | None = None, force: bool = False) -> CollectReport:
-    """Collect from ``source`` unless it is paused (``force`` runs it anyway)."""
+    """Collect from ``source`` unless it is paused (``force`` runs it anyway) or another instance is
+    collecting it (then the report's status is ``skipped``)."""
     reason = None if force else paused(app, source)
     if reason:
         return CollectReport(source=source, status="paused", message=f"not run, paused: {reason}")
-    return collect_source(app, source, stop=stop)
+    with exclusive(app.engine, f"collect:{source}") as mine:
+        if not mine:
+            return CollectReport(source=source, status="skipped", message="another instance is collecting it")
+        return collect_source(app, source, stop=stop)
 
 
-def score(app: App, *, progress: bool = False, limit: int | None = None) -> int:
-    """Score every mention without a score; returns how many were scored."""
+def score(app: App, *, progress: bool = False, limit: int | None = None, full: bool = True) -> int:
+    """Score every mention without a score; returns how many were scored. ``full=False`` searches from
+    near the newest scored mention (the daemon's runs after its first; :func:`monitor.store.claims.scan_floor`)."""
     from monitor.scoring import score_pending
 
     return score_pending(app.engine, app.models, batch_size=max(app.config.model.batch_size, 256),
-                         limit=limit, progress=progress)
+                         limit=limit, progress=progress, full=full)
 
 
 @dataclass
@@ -80,12 +91,19 @@ def run_detection(engine: Engine, config: Config, *, now: datetime | None = None
 
 
 def detect(app: App) -> str:
-    """Run escalation rules and spike detection; returns a summary line."""
-    return str(run_detection(app.engine, app.config))
+    """Run escalation rules and spike detection, unless another instance is; returns a summary line."""
+    with exclusive(app.engine, "detect") as mine:
+        if not mine:
+            return "not run: another instance is detecting"
+        return str(run_detection(app.engine, app.config))
 
 
 def send_alerts(app: App) -> DeliveryReport:
-    """Deliver pending alert emails; returns the report (``failed`` names each failed delivery)."""
-    from monitor.alerts import send_pending
+    """Deliver pending alert emails, unless another instance is; returns the report (``failed`` names
+    each failed delivery)."""
+    from monitor.alerts import DeliveryReport, send_pending
 
-    return send_pending(app.engine, app.config, app.env)
+    with exclusive(app.engine, "deliver") as mine:
+        if not mine:
+            return DeliveryReport(held_elsewhere=True)
+        return send_pending(app.engine, app.config, app.env)

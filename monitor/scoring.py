@@ -3,11 +3,18 @@ person's correction beside the model's label.
 
 Plain functions over an engine and a scorer (anything with ``version`` and
 ``score(texts) -> list[Score]``); the scheduler and the CLI wire them up.
+
+Many scorers can share one backlog (``monitor run --only score`` on several machines, on
+PostgreSQL): each claims a batch with ``SELECT ... FOR UPDATE SKIP LOCKED`` (:mod:`monitor.store.claims`),
+scores it and commits, so every mention is scored once and a scorer that dies gives its batch
+back. Every write of a Sentiment or Correction row goes through
+:func:`monitor.store.rollups.tracking` in the same transaction, so the rollups stay exact.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,6 +27,8 @@ from tqdm.auto import tqdm
 from collectors.base import full_text
 from monitor.errors import WorkflowError
 from monitor.store import UNSUPPORTED, Correction, Label, Mention, Sentiment, session_scope, utcnow
+from monitor.store.claims import claim_batches, scan_floor
+from monitor.store.rollups import tracking
 from monitor.store.sql import unscored
 
 
@@ -85,7 +94,8 @@ def _write(session: Session, rows: list[dict[str, Any]], *, replace: bool) -> No
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=["mention_id"])
-    session.execute(stmt)
+    with tracking(session, [r["mention_id"] for r in rows]):
+        session.execute(stmt)
 
 
 def _row(mention_id: int, version: str, now: datetime, s: Any | None) -> dict[str, Any]:
@@ -118,39 +128,38 @@ def _score_chunk(session: Session, models: Models, chunk: Sequence[Any], *, repl
 
 
 def _run(engine: Engine, models: Models, query: Any, count_query: Any, *, replace: bool,
-         batch_size: int, limit: int | None, progress: bool, desc: str) -> int:
-    with session_scope(engine) as session:
-        total = session.execute(count_query).scalar_one()
-    total = min(total, limit) if limit is not None else total
-    done, last_id = 0, 0
-    bar = tqdm(total=total, desc=desc, unit="mention", disable=not progress)
-    while done < total:
-        take = min(batch_size, total - done)
+         batch_size: int, limit: int | None, progress: bool, desc: str, after: int = 0) -> int:
+    total = None
+    if progress:  # counting the backlog reads every mention: only for the progress bar
         with session_scope(engine) as session:
-            chunk = session.execute(query.where(Mention.id > last_id).order_by(Mention.id).limit(take)).all()
-            if not chunk:
-                break
+            total = session.execute(count_query).scalar_one()
+        total = min(total, limit) if limit is not None else total
+    done = 0
+    bar = tqdm(total=total, desc=desc, unit="mention", disable=not progress)
+    with closing(claim_batches(engine, query, batch_size=batch_size, limit=limit, after=after)) as batches:
+        for session, chunk in batches:
             _score_chunk(session, models, chunk, replace=replace)
-        done += len(chunk)
-        last_id = chunk[-1][0]
-        bar.update(len(chunk))
+            done += len(chunk)
+            bar.update(len(chunk))
     bar.close()
     return done
 
 
 def score_pending(engine: Engine, scorer: SupportsScore | Models, *, batch_size: int = 256,
-                  limit: int | None = None, progress: bool = False) -> int:
+                  limit: int | None = None, progress: bool = False, full: bool = True) -> int:
     """Score mentions that have no Sentiment row yet, oldest id first, committing per chunk.
 
     ``scorer`` is one scorer or :class:`Models` (a main and a multilingual one): a mention in a
-    language no model covers gets an ``unsupported`` row. Returns how many mentions were
-    scored. A mention scored meanwhile by another worker keeps that worker's row. Raises what
-    the scorer raises (e.g. ModelLoadError).
+    language no model covers gets an ``unsupported`` row. Returns how many mentions were scored.
+    Several scorers may run at once: each claims its own batches, so none scores a mention
+    another has scored or holds. With ``full=False`` the search for unscored mentions starts near
+    the newest scored one (:func:`monitor.store.claims.scan_floor`) instead of reading every
+    mention from the first. Raises what the scorer raises (e.g. ModelLoadError).
     """
     base = unscored(Mention.id, Mention.title, Mention.text, Mention.language)
     count = unscored(func.count())
     return _run(engine, as_models(scorer), base, count, replace=False, batch_size=batch_size, limit=limit,
-                progress=progress, desc="score")
+                progress=progress, desc="score", after=0 if full else scan_floor(engine))
 
 
 def rescore(engine: Engine, scorer: SupportsScore | Models, *, only_other_versions: bool = True, batch_size: int = 256,
@@ -195,9 +204,10 @@ def correct_sentiment(engine: Engine, mention_id: int, label: str, *, by: str = 
     with session_scope(engine) as session:
         if session.get(Mention, mention_id) is None:
             raise WorkflowError(f"mention {mention_id} does not exist")
-        row = session.get(Correction, mention_id) or Correction(mention_id=mention_id, label=value)
-        row.label = value
-        row.corrected_by = by
-        row.corrected_at = utcnow()
-        session.add(row)
+        with tracking(session, [mention_id]):
+            row = session.get(Correction, mention_id) or Correction(mention_id=mention_id, label=value)
+            row.label = value
+            row.corrected_by = by
+            row.corrected_at = utcnow()
+            session.add(row)
     return row

@@ -42,7 +42,11 @@ def test_bench_quick_prints_every_figure(tmp_path: Path) -> None:
     rows = json.loads(out.read_text())["rows"]
     names = [r["what"] for r in rows]
     for expected in ("scoring, torch", "ingest, new", "ingest, all duplicates", "dashboard overview",
-                     "dashboard trends", "arrival to alert row", "peak memory"):
+                     "dashboard trends", "arrival to alert row", "peak memory", "  SQLite ingest step: rollups",
+                     "daemon `monitor run --only score`"):
         assert any(n.startswith(expected) for n in names), (expected, names)
+    for size in ("5k", "20k"):  # both database sizes, the queries as they were and on the rollups
+        for how in ("before (raw)", "rollups"):
+            assert any(f", {size}, {how}, p95" in n for n in names), (size, how, names)
     assert all(r["value"] is not None and r["value"] > 0 for r in rows if not r["what"].startswith("scoring"))
     assert any(n.startswith("arrival to alert row") and n.endswith("alerts: 1)") for n in names), names

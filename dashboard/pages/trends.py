@@ -1,4 +1,4 @@
-"""Trends: volume by sentiment and net sentiment over time for a brand, with alerts marked."""
+"""Trends: volume by sentiment, net sentiment and emotions over time for a brand, with alerts marked."""
 
 from __future__ import annotations
 
@@ -54,9 +54,15 @@ def body() -> None:
     overall = _net(df, ["bucket"]).assign(series="All platforms")
     per_platform = _net(df, ["bucket", "platform"]).rename(columns={"platform": "series"})
     st.altair_chart(charts.net_sentiment_lines(pd.concat([overall, per_platform]), shown))
+    emotions = queries.emotion_series(ctx.src, win.start, win.end, bucket, plats, (brand_id,))
+    if not emotions.empty:  # the model gives emotions when it has an emotion head
+        st.subheader("Emotions", anchor=False)
+        emotions = emotions.groupby(["bucket", "emotion"], as_index=False)["mentions"].sum()
+        emotions = emotions.assign(bucket=fmt.local_column(emotions["bucket"], tz).dt.tz_localize(None))
+        st.altair_chart(charts.emotion_lines(emotions, shown))
     st.subheader("By platform", anchor=False)
     table = df.pivot_table(index="platform", columns="sentiment", values="mentions", aggfunc="sum",
-                           fill_value=0).reindex(columns=[*ui.LABELS, "unscored"], fill_value=0)
+                           fill_value=0).reindex(columns=[*ui.LABELS, *ui.NOT_SENTIMENT], fill_value=0)
     table["mentions"] = table.sum(axis=1)
     scored = table[list(ui.LABELS)].sum(axis=1)
     table["net sentiment"] = ((table["positive"] - table["negative"]) / scored.where(scored > 0)).round(2)

@@ -63,8 +63,12 @@ class DeliveryReport:
     outbox_dir: Path | None = None
     """Where the .eml files went when no SMTP server is configured."""
     files: list[Path] = field(default_factory=list)
+    held_elsewhere: bool = False
+    """Not run: another instance holds the delivery lock (:func:`monitor.store.locks.exclusive`)."""
 
     def __str__(self) -> str:
+        if self.held_elsewhere:
+            return "not run: another instance is delivering alerts"
         emails = sum(1 for _, c in self.sent if c == EMAIL)
         where = f" (emails written to {self.outbox_dir})" if self.outbox_dir is not None and emails else ""
         failed = "; ".join(f"#{i} {c}: {e}" for (i, c), e in self.failed.items())

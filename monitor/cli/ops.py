@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from monitor.cli import Ctx, MonitorGroup, command, pass_ctx
+from monitor.roles import ROLES
 
 
 def table(title: str, columns: tuple[str, ...]) -> Any:
@@ -50,6 +51,35 @@ def db() -> None:
 db.monitor_command = True  # type: ignore[attr-defined]
 
 
+@db.command("rebuild-rollups")
+@click.option("--check", is_flag=True, help="Only compare the rollups with a recount; exit 1 if they differ.")
+@pass_ctx
+def db_rebuild_rollups(ctx: Ctx, check: bool) -> None:
+    """Recount the rollups (the dashboard's and detection's counts) from the stored mentions.
+
+    Safe while collectors and scorers run: they wait for the rebuild's transaction. With --check,
+    print up to 20 differing rows and exit 1 if any differ, changing nothing.
+    """
+    import time
+
+    from monitor.store.rollup_rebuild import differences, rebuild
+
+    app = ctx.app_with_database()
+    if check:
+        found = 0
+        for d in differences(app.engine):
+            found += 1
+            if found <= 20:
+                click.echo(f"{d.table} {d.key}: stored {d.stored}, recounted {d.recounted}")
+        click.echo(f"{found} rollup row(s) differ from a recount" + ("; run `monitor db rebuild-rollups`"
+                                                                    if found else ""))
+        sys.exit(1 if found else 0)
+    started = time.perf_counter()
+    written = rebuild(app.engine)
+    click.echo(f"rollups rebuilt in {time.perf_counter() - started:.1f}s: "
+               + ", ".join(f"{n:,} {name} rows" for name, n in written.items()))
+
+
 @db.command("upgrade")
 @click.argument("revision", default="head")
 @pass_ctx
@@ -82,8 +112,11 @@ def init(ctx: Ctx) -> None:
 
 @command()
 @click.option("--once", is_flag=True, help="Run every job once, in order, then exit.")
+@click.option("--only", "only", multiple=True, type=click.Choice(ROLES),
+              help="Run only this role (repeat for several): collect, score, detect or deliver. "
+                   "Several processes may run the same role on one PostgreSQL (see README, Deployment).")
 @pass_ctx
-def run(ctx: Ctx, once: bool) -> None:
+def run(ctx: Ctx, once: bool, only: tuple[str, ...]) -> None:
     """Start the scheduler: collectors, scoring, detection and alert delivery at their intervals."""
     from monitor import jobs
     from monitor.cli.console import configure_logging
@@ -91,21 +124,27 @@ def run(ctx: Ctx, once: bool) -> None:
     from monitor.store.migrate import upgrade
 
     app = ctx.app
+    roles = only or ROLES
     upgrade(app.config.database.url)
     if once:
         failed = False
-        for name in app.config.sources.enabled():
-            report = jobs.collect(app, name)
-            click.echo(report)
-            failed |= report.failed
-        click.echo(f"scored {jobs.score(app)} mention(s)")
-        click.echo(f"detect: {jobs.detect(app)}")
-        delivery = jobs.send_alerts(app)
-        click.echo(f"send-alerts: {delivery}")
-        sys.exit(1 if failed or delivery.failed else 0)
+        if "collect" in roles:
+            for name in app.config.sources.enabled():
+                report = jobs.collect(app, name)
+                click.echo(report)
+                failed |= report.failed
+        if "score" in roles:
+            click.echo(f"scored {jobs.score(app)} mention(s)")
+        if "detect" in roles:
+            click.echo(f"detect: {jobs.detect(app)}")
+        if "deliver" in roles:
+            delivery = jobs.send_alerts(app)
+            click.echo(f"send-alerts: {delivery}")
+            failed |= bool(delivery.failed)
+        sys.exit(1 if failed else 0)
     configure_logging(ctx.log_level, daemon=True)
-    click.echo("monitor running; Ctrl-C or SIGTERM stops it cleanly", err=True)
-    run_forever(app)
+    click.echo(f"monitor running ({', '.join(roles)}); Ctrl-C or SIGTERM stops it cleanly", err=True)
+    run_forever(app, roles=roles)
 
 
 @command()

@@ -19,9 +19,9 @@ Text is compared after Unicode NFKC normalisation and case folding (:func:`monit
 - **exclusions** are matched by the same word rules and win: a text containing one does not
   match that brand at all ("apple pie", "apple pies", "#ApplePie").
 
-Speed: each brand's rules are one compiled regex; before running it the text is checked for
-a few plain substrings the regex cannot match without, so a brand the text does not name
-costs a few ``in`` tests.
+Speed: each brand's rules are one compiled regex, compiled once per brand set (:func:`compiled`
+keeps the last few); before running it the text is checked for a few plain substrings the regex
+cannot match without, so a brand the text does not name costs a few ``in`` tests.
 """
 
 from __future__ import annotations
@@ -277,3 +277,23 @@ class Matcher:
     def match(self, text: str, language: str | None = None) -> dict[str, list[str]]:
         """Brand name -> matched forms, for the brands ``text`` mentions in a language they watch."""
         return self.judge(text, language).brands
+
+
+_COMPILED: dict[tuple[int, ...], tuple[tuple[BrandConfig, ...], Matcher]] = {}
+_KEEP = 8
+
+
+def compiled(brands: Iterable[BrandConfig]) -> Matcher:
+    """The :class:`Matcher` for this brand set, compiled on first use and then reused.
+
+    Keyed by the brand configs themselves (a config is parsed once and frozen, so the same
+    objects mean the same rules); the last few sets are kept.
+    """
+    chosen = tuple(brands)
+    key = tuple(id(b) for b in chosen)
+    hit = _COMPILED.get(key)
+    if hit is None:
+        if len(_COMPILED) >= _KEEP:
+            _COMPILED.clear()
+        hit = _COMPILED[key] = (chosen, Matcher(chosen))  # holding the configs keeps their ids unique
+    return hit[1]

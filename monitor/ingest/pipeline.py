@@ -10,24 +10,27 @@ it once for every source, so storage, matching and the model read the same text.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from collectors.base import Mention as Incoming
 from collectors.edge import Rejected, check_mention, dump, json_safe
 from monitor.config import BrandConfig
+from monitor.ingest import bulk
 from monitor.ingest.deadletter import store_rejected
-from monitor.ingest.language import Language
-from monitor.ingest.matching import Judgement, Matcher
-from monitor.store import Brand, Mention, MentionBrand, SourceState, session_scope, to_db, utcnow
+from monitor.ingest.matching import Judgement, Matcher, compiled
+from monitor.store import Brand, SourceState, rollups, session_scope, utcnow
+from monitor.store.locks import write_lock
 
 log = logging.getLogger(__name__)
-_CHUNK = 400
 
 
 @dataclass
@@ -58,6 +61,21 @@ class IngestResult:
                 + (f", {self.rejected} rejected (see `monitor rejected`)" if self.rejected else ""))
 
 
+class Stages:
+    """Seconds spent per step of ingest, added up over calls (``monitor bench`` prints them)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Charge the time since the previous lap to ``name`` (an empty name only restarts the clock)."""
+        now = time.perf_counter()
+        if name:
+            self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
+
+
 def judge_mention(matcher: Matcher, m: Incoming) -> Judgement:
     """Match ``m`` on the text as it is stored (title and body joined, normalised at the edge), in
     its language (the platform's, else detected)."""
@@ -70,45 +88,27 @@ def match_brands(matcher: Matcher, m: Incoming) -> dict[str, list[str]]:
 
 
 def sync_brands(session: Session, brands: Iterable[BrandConfig]) -> dict[str, int]:
-    """Make sure every configured brand has a row; returns name -> id."""
+    """Make sure every configured brand has a row; returns name -> id.
+
+    A brand another process adds at the same moment (two collectors' first run) is not an error:
+    the insert skips a name that exists, then every id is read back.
+    """
+    brands = list(brands)
     rows = {b.name: b for b in session.exec(select(Brand)).scalars()}
+    missing = [{"name": cfg.name, "is_own": cfg.is_own, "created_at": utcnow()} for cfg in brands
+               if cfg.name not in rows]
+    if missing:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(Brand).values(missing).on_conflict_do_nothing(index_elements=["name"]))
+        rows = {b.name: b for b in session.exec(select(Brand)).scalars()}
     for cfg in brands:
-        row = rows.get(cfg.name)
-        if row is None:
-            row = Brand(name=cfg.name, is_own=cfg.is_own)
-            session.add(row)
-            rows[cfg.name] = row
-        elif row.is_own != cfg.is_own:
+        row = rows[cfg.name]
+        if row.is_own != cfg.is_own:
             row.is_own = cfg.is_own
             session.add(row)
     session.flush()
     return {name: row.id for name, row in rows.items() if row.id is not None}
-
-
-def _row(m: Incoming, source: str, now: Any, language: Language) -> dict[str, Any]:
-    e = m.engagement
-    return {
-        "platform": m.platform,
-        "native_id": str(m.native_id),
-        "source": source,
-        "text": m.text,
-        "title": m.title,
-        "author": m.author or "",
-        "author_reach": int(m.author_reach or 0),
-        "likes": e.likes,
-        "replies": e.replies,
-        "reposts": e.reposts,
-        "quotes": e.quotes,
-        "engagement": e.total,
-        "url": m.url or "",
-        "language": language.code,
-        "language_source": language.source,
-        "conversation_id": m.conversation_id,
-        "in_reply_to": m.in_reply_to,
-        "created_at": to_db(m.created_at),
-        "collected_at": now,
-        "raw": json_safe(dict(m.raw)),
-    }
 
 
 def ingest_mentions(
@@ -120,6 +120,7 @@ def ingest_mentions(
     *,
     matcher: Matcher | None = None,
     rejected: Sequence[Rejected] = (),
+    stages: Stages | None = None,
 ) -> IngestResult:
     """Store the brand-matching, not-yet-stored ``mentions``, the ``rejected`` items (dead letters)
     and, if given, the new cursor, all in one transaction.
@@ -128,10 +129,13 @@ def ingest_mentions(
     rejected too, never stored as garbage. Returns counts; raises SQLAlchemy errors after
     rolling back (then nothing of the page is stored and the cursor stays).
     """
+    clock = Stages() if stages is None else stages
     with session_scope(engine) as session:
-        result = store_page(session, source, mentions, brands, matcher=matcher, rejected=rejected)
+        result = store_page(session, source, mentions, brands, matcher=matcher, rejected=rejected, stages=clock)
         if cursor is not None:
             save_cursor(session, source, cursor, collected=result.stored)
+        clock.lap("cursor")
+    clock.lap("commit")
     return result
 
 
@@ -143,13 +147,23 @@ def store_page(
     *,
     matcher: Matcher | None = None,
     rejected: Sequence[Rejected] = (),
+    stages: Stages | None = None,
 ) -> IngestResult:
-    """:func:`ingest_mentions` inside the caller's transaction, without the cursor; returns counts."""
-    matcher = matcher or Matcher(brands)
+    """:func:`ingest_mentions` inside the caller's transaction, without the cursor; returns counts.
+
+    In order: each mention is checked (a broken one becomes a dead letter), repeats within the
+    page and mentions already stored are counted as duplicates, the rest are matched to brands
+    in their language, and the matching ones are written in bulk (:mod:`monitor.ingest.bulk`)
+    with their brand links and their rollup counts (:func:`monitor.store.rollups.add_mentions`).
+    ``stages`` (for ``monitor bench``) adds up the seconds each step took.
+    """
+    clock = Stages() if stages is None else stages
+    clock.lap("")
+    matcher = matcher or compiled(brands)
     result = IngestResult()
     now = utcnow()
     dead = list(rejected)
-    candidates: dict[tuple[str, str], tuple[Incoming, Judgement]] = {}
+    fresh: dict[tuple[str, str], Incoming] = {}
     for m in mentions:
         problem = check_mention(m)
         if problem is not None:
@@ -157,43 +171,51 @@ def store_page(
             dead.append(Rejected(f"{m.platform} {m.native_id}"[:200], dump(json_safe(dict(m.raw))), reason, fld))
             continue
         key = (m.platform, str(m.native_id))
-        if key in candidates:
+        if key in fresh:
             result.duplicates += 1
             continue
-        judged = judge_mention(matcher, m)
-        if not judged.brands:
-            if judged.dropped:
-                result.language_dropped += 1
-            else:
-                result.unmatched += 1
-            continue
-        candidates[key] = (m, judged)
-
+        fresh[key] = m
+    clock.lap("check")
+    write_lock(session)  # SQLite: the duplicate check and the ids below hold until commit
+    clock.lap("wait for the write lock")
     result.rejected = store_rejected(session, source, dead, now)
     brand_ids = sync_brands(session, brands)
-    keys = list(candidates)
-    for i in range(0, len(keys), _CHUNK):
-        chunk = keys[i : i + _CHUNK]
-        existing = session.execute(
-            select(Mention.platform, Mention.native_id).where(tuple_(Mention.platform, Mention.native_id).in_(chunk))
-        ).all()
-        for key in existing:
-            candidates.pop(tuple(key), None)
+    for key in bulk.existing(session, fresh):
+        del fresh[key]
+        result.duplicates += 1
+    clock.lap("duplicates")
+    candidates: list[tuple[Incoming, Judgement]] = []
+    for m in fresh.values():
+        judged = judge_mention(matcher, m)
+        if judged.brands:
+            candidates.append((m, judged))
+        elif judged.dropped:
+            result.language_dropped += 1
+        else:
+            result.unmatched += 1
+    clock.lap("match")
+    if not candidates:
+        return result
+    ids = bulk.allocate_ids(session, len(candidates))
+    rows = [bulk.row(mid, m, source, now, judged.language) for mid, (m, judged) in zip(ids, candidates, strict=True)]
+    clock.lap("rows")
+    stored = bulk.insert(session, rows)
+    clock.lap("insert mentions")
+    links, counted = [], []
+    for mid, (m, judged), r in zip(ids, candidates, rows, strict=True):
+        if mid not in stored:  # another collector stored the same mention meanwhile (PostgreSQL)
             result.duplicates += 1
-    if candidates:
-        rows = {key: _row(m, source, now, judged.language) for key, (m, judged) in candidates.items()}
-        inserted = session.execute(
-            insert(Mention).returning(Mention.id, Mention.platform, Mention.native_id), list(rows.values())
-        ).all()
-        links = []
-        for mention_id, platform, native_id in inserted:
-            created = rows[(platform, native_id)]["created_at"]
-            result.mention_ids.append(mention_id)
-            for name, terms in candidates[(platform, native_id)][1].brands.items():
-                links.append({"mention_id": mention_id, "brand_id": brand_ids[name],
-                              "created_at": created, "matched_terms": terms})
-        session.execute(insert(MentionBrand), links)
-        result.stored = len(inserted)
+            continue
+        result.mention_ids.append(mid)
+        hour = rollups.hour_of(r[18])
+        for name, terms in judged.brands.items():
+            links.append((mid, brand_ids[name], r[18], terms))
+            counted.append(rollups.Link(mid, brand_ids[name], hour, m.platform, r[6]))
+    bulk.insert_links(session, links)
+    clock.lap("insert brand links")
+    rollups.add_mentions(session, counted)
+    clock.lap("rollups")
+    result.stored = len(result.mention_ids)
     return result
 
 

@@ -1,23 +1,21 @@
 """`monitor bench`: the figures we quote, measured on the machine it runs on.
 
 Scoring throughput per inference path and batch size on real tweets, ingest throughput
-into SQLite with dedup, brand matching and language detection on real brand tweets,
-dashboard query latency on a database of 1,000,000 mentions, the time from a mention's
-arrival to its alert row, and peak memory. Prints figures only;
-nothing here asserts a timing.
+with dedup and where its time goes (:mod:`monitor.lab.bench_scale`), brand matching and
+language detection on real brand tweets, dashboard query latency on databases of 1,000,000
+and 10,000,000 mentions before and after the rollups, scorer processes sharing a PostgreSQL
+backlog and the scoring daemon's memory (:mod:`monitor.lab.bench_workers`), the time from a
+mention's arrival to its alert row, and peak memory. Prints figures only; nothing here
+asserts a timing.
 """
 
 from __future__ import annotations
 
 import platform
-import random
 import resource
-import sqlite3
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -106,25 +104,6 @@ def _app(tmp: Path, brands: list[dict[str, Any]]) -> Any:
     return App(config=cfg, env={})
 
 
-def bench_ingest(tmp: Path, n: int = 50_000, batch: int = 1000) -> list[Row]:
-    """Mentions/s stored in batches of ``batch``, then the same again (all duplicates)."""
-    from collectors.file import row_to_mention
-    from monitor.ingest import ingest_mentions
-
-    app = _app(tmp, demodata.brand_config())
-    rows = demodata.generate(days=max(1, n // 300), base_per_hour=4.0).rows[:n]
-    mentions = [row_to_mention(r) for r in rows]
-    out = []
-    for label in ("ingest, new", "ingest, all duplicates"):
-        start = time.perf_counter()
-        for i in range(0, len(mentions), batch):
-            ingest_mentions(app.engine, "bench", mentions[i : i + batch], app.config.brands, {"i": i})
-        out.append({"what": label, "batch": batch, "value": len(mentions) / (time.perf_counter() - start),
-                    "unit": "mentions/s"})
-    app.engine.dispose()
-    return out
-
-
 MATCH_BRANDS: list[dict[str, Any]] = [
     {"name": "Apple", "keywords": ["Apple"], "products": ["iPhone", "iPad", "iPod", "Mac", "MacBook", "iTunes", "iOS",
      "App Store"], "tickers": ["AAPL"], "handles": ["@Apple"], "exclude": ["apple pie", "big apple"]},
@@ -165,87 +144,6 @@ def bench_matching(n: int = 20_000) -> list[Row]:
     return out
 
 
-def build_million(path: Path, n: int = 1_000_000, seed: int = 1) -> Path:
-    """A SQLite database with ``n`` scored mentions over 90 days for three brands (reused if present)."""
-    from monitor.store.migrate import upgrade
-
-    if path.exists():
-        with sqlite3.connect(path) as conn:
-            if conn.execute("SELECT count(*) FROM mention").fetchone()[0] >= n:
-                return path
-        path.unlink()
-    upgrade(f"sqlite:///{path}")
-    rng = random.Random(seed)
-    end = datetime(2026, 11, 1)
-    span = 90 * 86400
-    texts = list(demodata.iter_texts(500))
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.executemany("INSERT OR IGNORE INTO brand (id, name, is_own, created_at) VALUES (?, ?, ?, ?)",
-                     [(i + 1, b["name"], b.get("is_own", True), end) for i, b in enumerate(demodata.BRANDS)])
-    platforms = ["x", "reddit", "hackernews", "rss"]
-    labels = ["negative", "neutral", "positive"]
-    chunk = 50_000
-    for base in range(0, n, chunk):
-        m, mb, s = [], [], []
-        for i in range(base, min(base + chunk, n)):
-            t = end - timedelta(seconds=rng.randrange(span))
-            m.append((i + 1, platforms[i % 4], str(i), "bench", texts[i % 500], "", 0, 0, 0, 0, 0, 0, "", "en",
-                      t, t, "{}"))
-            mb.append((i + 1, 1 + i % 3, t, "[]"))
-            p = rng.random()
-            s.append((i + 1, labels[int(p * 3)], p / 3, 1 / 3, 1 - p / 3 - 1 / 3, "bench", t))
-        conn.executemany(
-            "INSERT INTO mention (id, platform, native_id, source, text, author, author_reach, likes, replies, "
-            "reposts, quotes, engagement, url, language, created_at, collected_at, raw) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", m)
-        conn.executemany("INSERT INTO mention_brand (mention_id, brand_id, created_at, matched_terms) "
-                         "VALUES (?,?,?,?)", mb)
-        conn.executemany("INSERT INTO sentiment (mention_id, label, p_negative, p_neutral, p_positive, "
-                         "model_version, scored_at) VALUES (?,?,?,?,?,?,?)", s)
-        conn.commit()
-    conn.execute("ANALYZE")
-    conn.close()
-    return path
-
-
-def _percentiles(fn: Callable[[int], Any], runs: int) -> tuple[float, float]:
-    times = []
-    for run in range(runs):
-        start = time.perf_counter()
-        fn(run)
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-
-
-def bench_queries(db: Path, runs: int = 20) -> list[Row]:
-    """p50/p95 ms of the dashboard's overview and trends queries (uncached) on ``db``."""
-    from dashboard import queries
-
-    src = queries.Source(url=f"sqlite:///{db}", ttl_seconds=0)
-    end = datetime(2026, 11, 1)
-    totals = queries.brand_totals.__wrapped__  # the SQL itself, not Streamlit's cache
-    series = queries.brand_series.__wrapped__
-
-    def overview(k: int) -> None:
-        stop = end - timedelta(hours=k)
-        totals(src, stop - timedelta(days=7), stop)
-        totals(src, stop - timedelta(days=14), stop - timedelta(days=7))
-
-    def trends(k: int) -> None:
-        stop = end - timedelta(hours=k)
-        series(src, stop - timedelta(days=30), stop, 86400)
-
-    out = []
-    for label, fn in (("dashboard overview (7d + previous 7d)", overview), ("dashboard trends (30d, daily)", trends)):
-        p50, p95 = _percentiles(fn, runs)
-        out.append({"what": f"{label}, p50", "batch": "", "value": p50, "unit": "ms"})
-        out.append({"what": f"{label}, p95", "batch": "", "value": p95, "unit": "ms"})
-    return out
-
-
 def bench_alert_latency(tmp: Path, days: int = 21) -> list[Row]:
     """Seconds from a storm batch's arrival to its alert row: ingest, score (real model), detect."""
     from sqlalchemy import select
@@ -254,6 +152,7 @@ def bench_alert_latency(tmp: Path, days: int = 21) -> list[Row]:
     from monitor import jobs
     from monitor.ingest import ingest_mentions
     from monitor.store import Alert, Mention, Sentiment, session_scope
+    from monitor.store.rollups import tracking
 
     app = _app(tmp, demodata.brand_config())
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -265,11 +164,13 @@ def bench_alert_latency(tmp: Path, days: int = 21) -> list[Row]:
     demodata.collected_as_written(app.engine)
     planted = {r["id"]: r["label"] for r in history}
     with session_scope(app.engine) as session:  # history is pre-scored from its planted mood: only the storm is timed
-        for mid, native_id in session.execute(select(Mention.id, Mention.native_id)).all():
-            label = planted[native_id]
-            session.add(Sentiment(mention_id=mid, label=label, p_negative=float(label == "negative"),
-                                  p_neutral=float(label == "neutral"), p_positive=float(label == "positive"),
-                                  model_version="bench-history"))
+        stored = session.execute(select(Mention.id, Mention.native_id)).all()
+        with tracking(session, [mid for mid, _ in stored]):  # keeps the rollups exact, as scoring does
+            for mid, native_id in stored:
+                label = planted[native_id]
+                session.add(Sentiment(mention_id=mid, label=label, p_negative=float(label == "negative"),
+                                      p_neutral=float(label == "neutral"), p_positive=float(label == "positive"),
+                                      model_version="bench-history"))
     jobs.detect(app)  # learn the baseline up to the storm
     app.scorer.score(["warm up"])
     start = time.perf_counter()
@@ -308,19 +209,41 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
-def run_all(*, million_db: Path | None = None, quick: bool = False) -> list[Row]:
-    """Every figure, in the order the README table shows them."""
+def load() -> str:
+    """This machine's load average over 1, 5 and 15 minutes and its memory, in one line."""
+    import os
+
+    one, five, fifteen = os.getloadavg()
+    pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min), {pages * size / 2**30:.0f} GiB memory"
+
+
+def run_all(*, million_db: Path | None = None, ten_million_db: Path | None = None, pg_url: str | None = None,
+            quick: bool = False) -> list[Row]:
+    """Every figure, in the order the README table shows them; PostgreSQL figures only with ``pg_url``
+    (its ``public`` schema is dropped and refilled)."""
+    from monitor.lab import bench_scale, bench_workers
+
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         rows += bench_cold_start()
         rows += bench_scoring(n=128, batch_sizes=(1, 32)) if quick else bench_scoring(n=2000)
-        (t / "ingest").mkdir()
-        rows += bench_ingest(t / "ingest", n=2000 if quick else 50_000)
+        rows += bench_scale.bench_ingest(f"sqlite:///{t / 'ingest.db'}", "SQLite", n=2000 if quick else 50_000)
+        if pg_url:
+            rows += bench_scale.bench_ingest(pg_url, "PostgreSQL", n=2000 if quick else 50_000)
         rows += bench_matching(n=2000 if quick else 20_000)
-        db = million_db or Path(tmp) / "million.db"
-        rows += bench_queries(build_million(db, n=5000 if quick else 1_000_000), runs=3 if quick else 20)
+        sizes = [(million_db or t / "million.db", 5_000 if quick else 1_000_000, "1M" if not quick else "5k")]
+        sizes.append((ten_million_db or t / "ten-million.db", 20_000 if quick else 10_000_000,
+                      "10M" if not quick else "20k"))
+        for path, n, size in sizes:
+            rows += bench_scale.bench_big(path, n, size, runs=3 if quick else 20, old_runs=3 if quick else
+                                          (20 if n <= 1_000_000 else 5))
+        if pg_url:
+            rows += bench_workers.bench_workers(pg_url, quick=quick)
         (t / "latency").mkdir()
         rows += bench_alert_latency(t / "latency", days=8 if quick else 21)
+        (t / "daemon").mkdir()
+        rows += bench_workers.bench_daemon_memory(t / "daemon", n=200 if quick else 2000)
     rows.append({"what": "peak memory (this process)", "batch": "", "value": peak_memory_mb(), "unit": "MiB"})
     return rows

@@ -48,20 +48,28 @@ def demo(workspace: Path, port: int, days: int, no_dashboard: bool) -> None:
 @click.option("--quick", is_flag=True, help="Small sizes, to check the command works (figures not comparable).")
 @click.option("--million-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to keep the 1,000,000-mention database between runs (default: a temp file).")
+@click.option("--ten-million-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to keep the 10,000,000-mention database between runs (default: a temp file; about 6 GB).")
+@click.option("--pg-url", default=None, metavar="URL",
+              help="A PostgreSQL database to measure ingest and scorer processes on; its public schema is dropped "
+                   "and refilled. Without it those figures are left out.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the figures to this JSON file.")
-def bench(quick: bool, million_db: Path | None, json_out: Path | None) -> None:
-    """Print scoring, ingest, dashboard-query, alert-latency and memory figures for this machine."""
+def bench(quick: bool, million_db: Path | None, ten_million_db: Path | None, pg_url: str | None,
+          json_out: Path | None) -> None:
+    """Print scoring, ingest, dashboard-query, worker, alert-latency and memory figures for this machine."""
     from datetime import UTC, datetime
 
     from rich.table import Table
 
-    from monitor.lab.bench import machine, run_all
+    from monitor.lab.bench import load, machine, run_all
 
     console = _console()
-    rows = run_all(million_db=million_db, quick=quick)
-    table = Table(title=f"monitor bench, {datetime.now(UTC):%Y-%m-%d}, {machine()}"
-                  + (" (quick: not comparable)" if quick else ""))
+    started, at_start = datetime.now(UTC), load()
+    rows = run_all(million_db=million_db, ten_million_db=ten_million_db, pg_url=pg_url, quick=quick)
+    at_end = load()
+    table = Table(title=f"monitor bench, {started:%Y-%m-%d %H:%M} UTC, {machine()}; at the start: {at_start}"
+                  + (" (quick: not comparable)" if quick else ""), caption=f"at the end: {at_end}")
     for col in ("measure", "batch", "value", "unit"):
         table.add_column(col, justify="right" if col in ("batch", "value") else "left")
     for r in rows:
@@ -69,7 +77,8 @@ def bench(quick: bool, million_db: Path | None, json_out: Path | None) -> None:
         table.add_row(r["what"], str(r["batch"]), value, r["unit"])
     console.print(table)
     if json_out:
-        json_out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2), encoding="utf-8")
+        json_out.write_text(json.dumps({"machine": machine(), "date": started.isoformat(), "load_at_start": at_start,
+                                        "load_at_end": at_end, "rows": rows}, indent=2), encoding="utf-8")
 
 
 @command()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import MonitorError
@@ -32,12 +32,18 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` to ``revision``, creating it (and its folder) if needed."""
+    """Migrate the database at ``url`` to ``revision``, creating it (and its folder) if needed.
+
+    On PostgreSQL under an advisory lock, so processes starting together migrate one at a time.
+    """
     from monitor.store import make_engine
+    from monitor.store.locks import lock_key
 
     engine = make_engine(url)
     cfg = alembic_config(url)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # several processes starting at once migrate one after another
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("migrate")})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     engine.dispose()
