@@ -62,6 +62,7 @@ def add_mention(
     label: str | None = None,
     platform: str = "x",
     native_id: str | None = None,
+    p_anger: float | None = None,
     **fields: Any,
 ) -> int:
     """Insert one scored mention matched to ``brand_id`` (collected as it was written); returns the mention id."""
@@ -77,7 +78,7 @@ def add_mention(
         assert m.id is not None
         s.add(MentionBrand(mention_id=m.id, brand_id=brand_id, created_at=created_at))
         s.add(Sentiment(mention_id=m.id, label=label, p_negative=p_negative, p_neutral=p_pos,
-                        p_positive=p_pos, model_version="test"))
+                        p_positive=p_pos, model_version="test", p_anger=p_anger))
         return m.id
 
 

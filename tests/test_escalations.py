@@ -221,3 +221,16 @@ def test_escalation_stats_median_and_p90_and_dismissed_counted_once(engine: Engi
     assert stats.time_to_acknowledge_p90 == timedelta(minutes=9.1)
     assert stats.time_to_resolve_median == timedelta(hours=3)  # the dismissed one is not a resolution
     assert escalation_stats(engine, since=NOW + timedelta(days=1)).time_to_resolve_median is None
+
+
+def test_an_angry_complaint_outranks_a_sad_one_of_the_same_negativity(engine: Engine, acme: int) -> None:
+    add_mention(engine, acme, "@acme charged twice and your agent hung up on me", p_negative=0.9, p_anger=0.97,
+                created_at=NOW - timedelta(minutes=10), conversation_id="c1")
+    add_mention(engine, acme, "@acme my order never came, I was looking forward to it", p_negative=0.9, p_anger=0.02,
+                created_at=NOW - timedelta(minutes=10), conversation_id="c2")
+    flag_escalations(engine, make_config(), now=NOW)
+    esc = by_text(engine)
+    angry, sad = esc["@acme charged twice and your agent hung up on me"], esc[
+        "@acme my order never came, I was looking forward to it"]
+    assert angry.priority - sad.priority == 5  # 6 x 0.97 x 0.9 = 5.2 points of anger against 0.1
+    assert "angry" in angry.reasons and "angry" not in sad.reasons

@@ -41,6 +41,7 @@ def test_no_cliffs_a_small_change_in_any_signal_moves_the_score_a_little() -> No
     ("author_reach", 200, 200_000),
     ("engagement", 3, 3_000),
     ("prior_contacts", 0, 2),
+    ("p_anger", 0.1, 0.9),
 ])
 def test_more_of_a_signal_never_lowers_the_priority(signal: str, low: object, high: object) -> None:
     assert score(**{signal: high}) > score(**{signal: low})
@@ -80,3 +81,13 @@ def test_the_retired_settings_say_what_replaced_them() -> None:
         parse_config({"brands": [{"name": "A", "keywords": ["a"]}],
                       "escalation": {"min_negative_confidence": 0.75, "overrides": {"a": {"min_engagement": 5}}}})
     assert "escalation: min_negative_confidence: replaced by min_priority" in err.value.problems[0]
+
+
+def test_anger_weighs_in_a_negative_mention_and_little_in_another() -> None:
+    furious = compute(Signals(p_negative=0.9, p_anger=0.95))
+    resigned = compute(Signals(p_negative=0.9, p_anger=0.05))
+    assert furious.parts["anger"] == pytest.approx(6 * 0.95 * 0.9)
+    assert furious.score - resigned.score == round(furious.parts["anger"]) - round(resigned.parts["anger"])
+    assert "angry" in furious.reasons and "angry" not in resigned.reasons
+    assert compute(Signals(p_negative=0.1, p_anger=0.95)).parts["anger"] < 0.6  # anger at someone else
+    assert compute(Signals(p_negative=0.9)).parts["anger"] == 0  # a model without an emotion head

@@ -12,6 +12,10 @@ risk           0-40    the heaviest category found: legal, safety, data breach 3
                        25; outage or service failure, money 15; churn 12. A strong phrase counts
                        in full, a weak term half, times ``p_negative``. Each further category
                        adds 5.
+anger          0-6     6 x the emotion head's ``p_anger`` x the negativity above: a furious
+                       complaint outranks a sad or resigned one of the same negativity; anger
+                       in a mention that is not negative counts for little (0 without an
+                       emotion head)
 addressed      10      written to one of the brand's handles, or a reply to one
 reach          0-10    followers on a log scale: 100 -> 0, 10,000 -> 5, 1,000,000 -> 10
 engagement     0-8     likes + replies + reposts + quotes, log scale: 0 -> 0, 1,000 -> 8
@@ -49,6 +53,9 @@ RISK_WEIGHTS = {"legal": 30.0, "safety": 30.0, "data_breach": 30.0, "discriminat
 WEAK_RISK_SHARE = 0.5
 EXTRA_CATEGORY_POINTS = 5.0
 RISK_CAP = 40.0
+ANGER_POINTS = 6.0
+ANGRY = 0.5
+"""The ``p_anger`` from which "angry" is among the reasons (when the anger part is at least 2.5 points)."""
 ADDRESSED_POINTS = 10.0
 REACH_POINTS, REACH_FLOOR, REACH_DECADES = 10.0, 2.0, 4.0
 ENGAGEMENT_POINTS, ENGAGEMENT_DECADES = 8.0, 3.0
@@ -72,6 +79,8 @@ class Signals:
     age: timedelta = timedelta(0)
     """How old the customer's post was when it was judged."""
     prior_contacts: int = 0
+    p_anger: float = 0.0
+    """The emotion head's probability of anger (0 when the model has no emotion head)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,7 @@ def compute(signals: Signals) -> Priority:
     parts = {
         "negativity": NEGATIVITY_POINTS * _clip(concern),
         "risk": risk,
+        "anger": ANGER_POINTS * _clip(signals.p_anger) * _clip(concern),
         "addressed": ADDRESSED_POINTS if signals.addressed else 0.0,
         "reach": REACH_POINTS * _log_scale(signals.author_reach, REACH_FLOOR, REACH_DECADES),
         "engagement": ENGAGEMENT_POINTS * _log_scale(1 + signals.engagement, 0.0, ENGAGEMENT_DECADES),
@@ -147,6 +157,8 @@ def compute(signals: Signals) -> Priority:
     reasons = [f"negative {signals.p_negative:.0%}" + (" (tone reads positive)" if strong and signals.addressed
                                                       and signals.p_negative < 0.5 else "")]
     reasons += risk_words
+    if signals.p_anger >= ANGRY and parts["anger"] >= 2.5:
+        reasons.append("angry")
     if signals.prior_contacts:
         reasons.append(f"{_ordinal(signals.prior_contacts + 1)} contact")
     if parts["reach"] >= 2.5:

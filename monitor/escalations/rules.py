@@ -87,7 +87,8 @@ def excused(risks: Iterable[RiskHit], p_positive: float, rules: EscalationConfig
 
 
 def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: EscalationConfig,
-                brand: BrandConfig | None, *, now: datetime, prior_contacts: int = 0) -> tuple[Signals, str | None]:
+                brand: BrandConfig | None, *, now: datetime, prior_contacts: int = 0,
+                p_anger: float | None = None) -> tuple[Signals, str | None]:
     """The :class:`Signals` of one mention for one brand, and the handle it is addressed to (or None)."""
     text = full_text(mention.title, mention.text)
     risks = tuple(find_risks(text, rules.risk_phrases, rules.risk_terms))
@@ -95,7 +96,8 @@ def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: E
     engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
     signals = Signals(p_negative=p_negative, risks=risks, excused=excused(risks, p_positive, rules),
                       addressed=handle is not None, author_reach=mention.author_reach, engagement=engagement,
-                      age=max(now - mention.created_at, timedelta(0)), prior_contacts=prior_contacts)
+                      age=max(now - mention.created_at, timedelta(0)), prior_contacts=prior_contacts,
+                      p_anger=p_anger or 0.0)
     return signals, handle
 
 
@@ -114,14 +116,15 @@ def judge(signals: Signals, handle: str | None, rules: EscalationConfig) -> Verd
 
 
 def evaluate(mention: Mention, p_negative: float, rules: EscalationConfig, brand: BrandConfig | None, *,
-             p_positive: float = 0.0, now: datetime | None = None, prior_contacts: int = 0) -> Verdict | None:
+             p_positive: float = 0.0, now: datetime | None = None, prior_contacts: int = 0,
+             p_anger: float | None = None) -> Verdict | None:
     """Apply the rules to one mention; returns a :class:`Verdict`, or None if it needs no human.
 
     ``now`` (default: the mention's own time) sets the post's age; ``prior_contacts`` is how
     many earlier mentions of the brand its author wrote within ``repeat_window``.
     """
     signals, handle = signals_for(mention, p_negative, p_positive, rules, brand,
-                                  now=now or mention.created_at, prior_contacts=prior_contacts)
+                                  now=now or mention.created_at, prior_contacts=prior_contacts, p_anger=p_anger)
     return judge(signals, handle, rules)
 
 
@@ -181,7 +184,7 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
         brands = {b.id: b for b in session.exec(select(Brand)).all()}
         query = (
             select(Mention, MentionBrand.brand_id, Sentiment.p_negative, Sentiment.p_positive, Sentiment.scored_at,
-                   Correction.label, Sentiment.label)
+                   Correction.label, Sentiment.label, Sentiment.p_anger)
             .join(MentionBrand, col(MentionBrand.mention_id) == col(Mention.id))
             .join(Sentiment, col(Sentiment.mention_id) == col(Mention.id))
             .outerjoin(Correction, col(Correction.mention_id) == col(Mention.id))
@@ -193,7 +196,7 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
         watermark = state.watermark
         pending: dict[tuple[int, str], Escalation] = {}
         rules_of: dict[int, EscalationConfig] = {}
-        for mention, brand_id, p_neg, p_pos, scored_at, corrected, model_label in session.exec(query).all():
+        for mention, brand_id, p_neg, p_pos, scored_at, corrected, model_label, p_anger in session.exec(query).all():
             watermark = max(watermark or scored_at, scored_at)
             if corrected is not None and corrected != Label.negative:
                 continue
@@ -206,7 +209,7 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
                 rules_of[brand_id] = config.escalation.for_brand(brand.name) if brand else config.escalation
             rules = rules_of[brand_id]
             brand_cfg = brands_cfg.get(brand.name.lower()) if brand else None
-            verdict = _verdict(session, mention, brand_id, p_neg, p_pos, rules, brand_cfg, now)
+            verdict = _verdict(session, mention, brand_id, p_neg, p_pos, rules, brand_cfg, now, p_anger)
             if verdict is None:
                 continue
             key = (brand_id, conversation_key(mention))
@@ -232,16 +235,18 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
 
 
 def _verdict(session: Session, mention: Mention, brand_id: int, p_neg: float, p_pos: float,
-             rules: EscalationConfig, brand: BrandConfig | None, now: datetime) -> Verdict | None:
+             rules: EscalationConfig, brand: BrandConfig | None, now: datetime,
+             p_anger: float | None = None) -> Verdict | None:
     """Judge one mention; the author's earlier contacts are counted only when they could change the outcome."""
-    signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now)
+    signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now, p_anger=p_anger)
     first = compute(signals)
     forced = handle is not None and bool(strong_hits(signals))
     if first.score + REPEAT_POINTS < rules.min_priority and not forced:
         return None
     contacts = prior_contacts(session, mention, brand_id, rules.repeat_window)
     if contacts:
-        signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now, prior_contacts=contacts)
+        signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now, prior_contacts=contacts,
+                                      p_anger=p_anger)
     return judge(signals, handle, rules)
 
 

@@ -64,6 +64,7 @@ class Score:
     p_negative: float
     p_neutral: float
     p_positive: float
+    p_anger: float | None = None
 
 
 @dataclass
@@ -171,8 +172,8 @@ class Replay:
                 mention_id = self.created[i][1]
                 s = self.scores[mention_id]
                 values.append({"mention_id": mention_id, "label": s.label, "p_negative": s.p_negative,
-                               "p_neutral": s.p_neutral, "p_positive": s.p_positive, "model_version": "lab",
-                               "scored_at": clock})
+                               "p_neutral": s.p_neutral, "p_positive": s.p_positive, "p_anger": s.p_anger,
+                               "model_version": "lab", "scored_at": clock})
                 i += 1
             if values:
                 with session_scope(self.engine) as session:
@@ -246,7 +247,9 @@ def score_mentions(mentions: Sequence[LabMention], scorer: Any, batch: int = 256
     for i in range(0, len(mentions), batch):
         chunk = mentions[i:i + batch]
         for m, s in zip(chunk, scorer.score([m.mention.full_text for m in chunk]), strict=True):
-            out[m.mention.native_id] = Score(s.label, float(s.p_negative), float(s.p_neutral), float(s.p_positive))
+            emotions = getattr(s, "emotions", None)
+            out[m.mention.native_id] = Score(s.label, float(s.p_negative), float(s.p_neutral), float(s.p_positive),
+                                             float(emotions[0]) if emotions else None)
     return out
 
 
