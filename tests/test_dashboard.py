@@ -175,7 +175,14 @@ def test_share_of_voice_against_competitors(dash_seed: Seed, monkeypatch: pytest
 
 def test_health_tells_late_failing_and_disabled_sources(dash_seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_PASSWORD", "hunter2-not-for-eyes")
+    from monitor.store import DeadLetter, make_engine, session_scope
+
+    with session_scope(make_engine(dash_seed.url)) as s:  # two items reddit could not store
+        for line in (3, 9):
+            s.add(DeadLetter(source="reddit", position=f"t1_bad{line}", digest=f"d{line}", payload=b"{\"id\": null}",
+                             payload_size=12, reason="id: missing", field="id"))
     at = open_app(dash_seed.config, monkeypatch, "health")
+    assert metrics(at, "Rejected items") == ["2"]
     unscored = sum(1 for m in dash_seed.mentions if m.label is None)
     assert metrics(at, "Unscored backlog") == [str(unscored)]
     assert metrics(at, "Mentions stored") == [str(len(dash_seed.mentions))]
@@ -184,6 +191,7 @@ def test_health_tells_late_failing_and_disabled_sources(dash_seed: Seed, monkeyp
     assert sources.loc["reddit", "state"] == "failing" and sources.loc["reddit", "problem"] == "HTTP 429 rate limited"
     assert sources.loc["hackernews", "state"] == "late"  # every minute, last ran 22 minutes ago
     assert sources.loc["x", "state"] == "ok" and sources.loc["x", "collected"] == 250
+    assert sources.loc["reddit", "rejected"] == 2 and sources.loc["x", "rejected"] == 0
     assert sources.loc["rss", "state"] == "disabled" and sources.loc["mastodon", "state"] == "disabled"
     assert list(sources.index[:2]) == ["reddit", "hackernews"]  # trouble first
     assert any("reddit" in e.value and "hackernews" in e.value for e in at.error)

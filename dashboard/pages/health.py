@@ -19,14 +19,6 @@ COLOR = {"failing": "#d1495b", "late": "#e8590c", "paused": "#e8590c", "never ru
 """Red: broken; orange: needs a look; green: fine; grey: nothing to say."""
 
 
-def _rejected(totals: dict[str, object]) -> int | None:
-    """The dead-letter count, once ingest records rejected items (a ``rejected`` total in `monitor status`)."""
-    for key, value in totals.items():
-        if ("rejected" in key or "dead_letter" in key) and isinstance(value, int):
-            return value
-    return None
-
-
 @ui.live(ctx)
 def body() -> None:
     app = App(config=ctx.config)
@@ -44,10 +36,10 @@ def body() -> None:
     oldest = b["oldest_unscored"]
     c.metric("Unscored backlog", f"{b['unscored']:,}",
              help=None if oldest is None else f"oldest unscored mention from {fmt.when(oldest, tz)}")
-    rejected = _rejected(data["totals"])
-    d.metric("Rejected items", "—" if rejected is None else f"{rejected:,}",
-             help="items a source could not store (bad fields), kept in the dead-letter table"
-             if rejected is not None else "counted here once ingest keeps rejected items")
+    rejected = int(data["totals"]["rejected"])
+    d.metric("Rejected items", f"{rejected:,}",
+             help="items a source could not store (bad fields), kept in the dead-letter table: "
+                  "`monitor rejected` lists them and retries them after a fix")
     e.metric("Database size", fmt.fmt_bytes(queries.database_size(ctx.src)))
     st.subheader("Sources", anchor=False)
     states = queries.source_health(ctx.src).set_index("name")
@@ -61,6 +53,7 @@ def body() -> None:
             "every": fmt.fmt_duration(cfg.interval.total_seconds()),
             "last run": fmt.when(s["last_run_at"], tz), "last success": fmt.when(s["last_success_at"], tz),
             "collected": int(s["mentions_collected"] or 0),
+            "rejected": int(s["rejected"]),
             "problem": s["paused_reason"] or s["last_error"] or "",
             "error at": fmt.when(state["last_error_at"], tz) if state is not None and s["last_error"] else "",
         })
