@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from collectors.base import full_text
-from dashboard import ui
+from dashboard import fmt, ui
 from monitor.alerts.wording import count
 from monitor.escalations.priority import TIER_NAMES
 
@@ -71,11 +71,11 @@ def card(row: pd.Series, now: datetime) -> None:
                       icon=":material/chevron_right:")
 
 
-def trail_view(trail: pd.DataFrame) -> pd.DataFrame:
-    """The audit trail as a person reads it: when (UTC), who, what, detail."""
+def trail_view(trail: pd.DataFrame, tz: str = "UTC") -> pd.DataFrame:
+    """The audit trail as a person reads it: when (in the team's time zone ``tz``), who, what, detail."""
     if trail.empty:
-        return pd.DataFrame(columns=["when (UTC)", "who", "what", "detail"])
+        return pd.DataFrame(columns=["when", "who", "what", "detail"])
     what = [a if not f or f == t else f"{a} ({f} → {t})"
             for a, f, t in zip(trail["action"], trail["from_status"], trail["to_status"], strict=True)]
-    return pd.DataFrame({"when (UTC)": pd.to_datetime(trail["at"]).dt.strftime("%Y-%m-%d %H:%M"),
+    return pd.DataFrame({"when": fmt.local_column(trail["at"], tz).dt.strftime("%Y-%m-%d %H:%M %Z"),
                          "who": trail["actor"], "what": what, "detail": trail["detail"].fillna("")})

@@ -158,9 +158,9 @@ def sidebar(ctx: Ctx) -> None:
             persist_state="session",
         )
         if st.session_state.get("window") == CUSTOM:
-            today = utcnow().date()
+            today = pd.Timestamp(utcnow()).tz_localize("UTC").tz_convert(ctx.config.dashboard.time_zone).date()
             st.date_input(
-                "Dates (UTC)", value=(today - timedelta(days=6), today), max_value=today,
+                f"Dates ({ctx.config.dashboard.time_zone})", value=(today - timedelta(days=6), today), max_value=today,
                 key="dates", bind="query-params", persist_state="session",
             )
         st.multiselect(
@@ -184,11 +184,16 @@ def window() -> Window:
         if dates:
             first: date = dates[0]
             last: date = dates[-1]
-            start = datetime.combine(first, time())
-            return Window(start, datetime.combine(last, time()) + timedelta(days=1), f"{first} to {last}")
+            return Window(_local_midnight(first), _local_midnight(last + timedelta(days=1)), f"{first} to {last}")
         choice = "7d"
     end = _now_end()
     return Window(end - WINDOWS[choice], end, f"last {choice}")
+
+
+def _local_midnight(day: date) -> datetime:
+    """The start of ``day`` in the team's time zone, as the naive UTC time the database stores."""
+    local = pd.Timestamp(datetime.combine(day, time())).tz_localize(tz(), ambiguous=False, nonexistent="shift_forward")
+    return local.tz_convert("UTC").tz_localize(None).to_pydatetime()
 
 
 def selected_platforms() -> tuple[str, ...]:

@@ -113,6 +113,23 @@ def test_times_are_in_the_team_zone(dash_seed: Seed, monkeypatch: pytest.MonkeyP
     assert f"{(start + timedelta(hours=9)):%H:%M} JST" in at.error[0].value
 
 
+def test_custom_dates_are_the_team_zone_days(dash_seed: Seed, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from datetime import datetime, time
+
+    from tests.test_dashboard import BRAND_ORDER, cards
+
+    config = write_config(tmp_path, dash_seed.url, time_zone="Asia/Tokyo")
+    at = open_app(config, monkeypatch)
+    at.segmented_control(key="window").set_value("Custom").run()
+    assert at.date_input(key="dates").label == "Dates (Asia/Tokyo)"
+    day = (dash_seed.now - timedelta(days=3)).date()
+    at.date_input(key="dates").set_value((day, day)).run()
+    start = datetime.combine(day, time()) - timedelta(hours=9)  # midnight in Tokyo, in UTC
+    expected = {b: sum(1 for m in dash_seed.mentions if b in m.brands and start <= m.created_at < start + timedelta(days=1))
+                for b in BRAND_ORDER}
+    assert cards(at, "Mentions") == {b: str(n) for b, n in expected.items()}
+
+
 def test_a_shared_link_opens_the_same_filters(dash_seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MONITOR_CONFIG", str(dash_seed.config))
     at = AppTest.from_file(str(fx.APP), default_timeout=60)  # a fresh browser session on a shared link

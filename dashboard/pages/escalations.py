@@ -128,7 +128,7 @@ def _detail(row: pd.Series) -> None:
         _act(eid, version, lambda v: add_note(engine, eid, note, by=ui.user_name(), version=v),
              f"Note added to escalation #{eid}.")
     st.caption("Audit trail")
-    st.dataframe(inbox.trail_view(eq.trail(ctx.src, eid)), hide_index=True, key="e_trail", width="stretch")
+    st.dataframe(inbox.trail_view(eq.trail(ctx.src, eid), ui.tz()), hide_index=True, key="e_trail", width="stretch")
 
 
 def _timings() -> None:

@@ -94,8 +94,8 @@ def body() -> None:
     if page.empty:
         st.info("No mentions match these filters in the window.")
         return
-    st.caption(f"Newest first · page {min(int(page_no), pages)} of {pages} · {f.start:%Y-%m-%d %H:%M} to "
-               f"{f.end:%Y-%m-%d %H:%M} UTC", help=f"times in the table are in {ui.tz()}")
+    st.caption(f"Newest first · page {min(int(page_no), pages)} of {pages} · {fmt.when(f.start, ui.tz())} to "
+               f"{fmt.when(f.end, ui.tz())}", help=f"UTC: {fmt.utc(f.start)} to {fmt.utc(f.end)}")
     view = page.assign(url=page["url"].map(ui.safe_url), created_at=fmt.local_column(page["created_at"], ui.tz()),
                        corrected_label=page["corrected_label"].fillna(""))
     st.dataframe(

@@ -70,7 +70,7 @@ def body() -> None:
     if not alerts.empty:
         st.caption(f"{len(alerts)} alert(s) in this window are shaded red on the charts.")
         for a in alerts.itertuples():
-            st.page_link("pages/alerts.py", label=f"Alert #{a.id}: {a.window_start:%a %d %b %H:%M} UTC",
+            st.page_link("pages/alerts.py", label=f"Alert #{a.id}: {fmt.when(a.window_start, tz)}",
                          icon=":material/notifications_active:", query_params={"alert": str(a.id)})
 
 
