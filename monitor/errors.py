@@ -3,7 +3,7 @@
 Every domain error (a bad config, a model that cannot load, a refused workflow move, a
 collector that is not configured, ...) derives from :class:`MonitorError`. Its ``str`` is
 one line fit to show as it is; ``exit_code`` is what the CLI exits with. The CLI
-(``monitor.cli``) and the dashboard (``dashboard.ui.report``) turn it into text, each in
+(``monitor.cli``) and the dashboard (``dashboard.ui.act``) turn it into text, each in
 one place. This module imports nothing of the project, so every layer may use it.
 """
 
