@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import responses
 from responses import matchers
@@ -99,6 +101,17 @@ def test_search_needs_the_token_and_sends_it() -> None:
     # the status seen through the timeline and through search is one mention
     assert len(run.ids) == len(set(run.ids)) == 3
     assert set(run.cursor["streams"]) == {KEY, f"{SOCIAL}|search:Acme"}
+
+
+@responses.activate
+def test_the_token_can_come_from_a_file(tmp_path: Path) -> None:
+    token = tmp_path / "mastodon-token"
+    token.write_text("tok-from-file\n", encoding="utf-8")
+    timeline("tag_newer")
+    responses.get(SEARCH, json=payload("mastodon", "search_statuses"))
+    run = drain(collector({"MASTODON_ACCESS_TOKEN_FILE": str(token)}))
+    assert run.error is None
+    assert responses.calls[1].request.headers["Authorization"] == "Bearer tok-from-file"
 
 
 @responses.activate
