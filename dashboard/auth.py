@@ -138,7 +138,9 @@ def sign_in(cfg: AuthConfig, env: Mapping[str, str]) -> User | None:
                 f"put users in ${cfg.users_env}. See the README's Dashboard login section.")
         st.stop()
     auth = _authenticator(cfg, users, env)
-    if not st.session_state.get("authentication_status"):
+    form_shown = not st.session_state.get("authentication_status")
+    if form_shown:
+        st.session_state.pop("_signin_cookie_seen", None)
         st.title("Brand monitor", anchor=False)
         auth.login(location="main", key="login",
                    fields={"Form name": "Sign in", "Username": "Username", "Password": "Password",
@@ -151,6 +153,14 @@ def sign_in(cfg: AuthConfig, env: Mapping[str, str]) -> User | None:
     entry = users[username]
     user = User(username=username, name=entry["name"], role=entry["role"])
     st.session_state["_user"] = user
+    if not form_shown and not st.session_state.get("_signin_cookie_seen"):
+        # The library renders the cookie-setting component once, in the run that signs in; a rerun that
+        # comes before the browser ran it (a busy machine, a live page) removes it and the cookie is lost,
+        # so a reload asks for the password again. Keep it on the page until the browser has the cookie.
+        if auth.cookie_controller.get_cookie():
+            st.session_state["_signin_cookie_seen"] = True
+        else:
+            auth.cookie_controller.set_cookie()
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({'agent' if user.can_act else 'read-only'})")
         auth.logout("Sign out", location="sidebar", key="logout")
