@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,39 @@ def pg_url() -> Iterator[str]:
     finally:
         subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def pg_database_of_its_own(pg_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on the throwaway PostgreSQL server, dropped when the block ends; its URL."""
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_app(pg_url: str, tmp_path: Path) -> Iterator[Any]:
+    """An App on the throwaway PostgreSQL server's own database, its public schema emptied and migrated."""
+    from sqlalchemy import text
+
+    from monitor.config import parse_config
+    from monitor.context import App
+    from monitor.store.migrate import upgrade
+
+    app = App(config=parse_config(config_dict(tmp_path, database={"url": pg_url})), env={})
+    with app.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(pg_url)
+    yield app
+    app.engine.dispose()

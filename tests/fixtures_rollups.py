@@ -8,7 +8,6 @@ are kept or rebuilt by, so it can disagree with them.
 from __future__ import annotations
 
 import random
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from collectors.base import Mention
 from monitor.config import Config, parse_config
@@ -34,7 +33,7 @@ from monitor.store import (
 )
 from monitor.store import Mention as MentionRow
 from monitor.store.migrate import upgrade
-from tests.conftest import config_dict
+from tests.conftest import config_dict, pg_database_of_its_own
 
 EMOTIONS = ("anger", "joy", "optimism", "sadness")
 AUTHORS = ("ana", "bo", "cy", "dee", "", "")  # "" twice: mentions without an author are common
@@ -52,18 +51,9 @@ def config_for(tmp_path: Path, url: str) -> Config:
 @pytest.fixture
 def pg_database(pg_url: str) -> Iterator[str]:
     """A fresh, migrated database of its own on the throwaway PostgreSQL server; its URL."""
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"roll_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    try:
+    with pg_database_of_its_own(pg_url, "roll") as url:
+        upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def sqlite_database(tmp_path: Path) -> str:

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 
 from monitor.store import Mention, MentionBrand, make_engine, utcnow
+from tests.conftest import _free_port
 from tests.fixtures_dashboard import APP, HOSTILE_TEXT, seed, write_config
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -41,6 +37,29 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) 
         except OSError:
             time.sleep(0.3)
     raise TimeoutError(f"{url} did not become healthy in {timeout}s")
+
+
+@contextmanager
+def streamlit_served(config: Path, cwd: Path, *, port: int | None = None,
+                    env: dict[str, str] | None = None) -> Iterator[str]:
+    """The dashboard on ``config`` under `streamlit run` on a loopback port (``port``, else a free one), its log
+    in ``cwd``/streamlit.log, until the block ends; yields its base URL once it answers its health check."""
+    port = port or _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "minimal", "--", "--config", str(config)]
+    log = (cwd / "streamlit.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def _add_mention(url: str, text: str) -> None:
@@ -60,22 +79,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """The dashboard over a seeded database, served by `streamlit run` refreshing every 2s."""
     data = seed(tmp_path / "monitor.db", utcnow())
     config = write_config(tmp_path, data.url, refresh="2s", cache_ttl="1s")
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "minimal", "--", "--config", str(config)]
-    log = (tmp_path / "streamlit.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc)
-        yield f"http://127.0.0.1:{port}", data.url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with streamlit_served(config, tmp_path) as base:
+        yield base, data.url
 
 
 def test_overview_renders_hostile_text_stays_inert_and_data_goes_live(

@@ -10,8 +10,6 @@ import email
 import email.policy
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from tests.fixtures_dashboard import APP
-from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+from tests.conftest import _free_port
+from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_served
 
 pytestmark = pytest.mark.slow
 PAGES = [("alerts", "Alerts"), ("escalations", "Escalations"), ("trends", "Trends"), ("mentions", "Mentions"),
@@ -35,21 +33,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     made = CliRunner().invoke(cli, ["demo", "--workspace", str(ws), "--days", "10", "--port", str(port),
                                     "--no-dashboard"])
     assert made.exit_code == 0, made.output
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-           "--", "--config", str(ws / "config.yaml")]
-    log = (ws / "streamlit.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=ws, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc)
-        yield f"http://127.0.0.1:{port}", ws
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with streamlit_served(ws / "config.yaml", ws, port=port) as base:
+        yield base, ws
 
 
 def _shots(tmp_path: Path) -> Path:

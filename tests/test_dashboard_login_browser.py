@@ -3,8 +3,6 @@ a reload keeps the sign-in (streamlit-authenticator's signed cookie)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +11,8 @@ import yaml
 
 from dashboard.auth import COOKIE
 from monitor.store import utcnow
-from tests.fixtures_dashboard import APP, seed, write_config
-from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+from tests.fixtures_dashboard import seed, write_config
+from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_served
 from tests.test_dashboard_login import hashed
 
 pytestmark = pytest.mark.slow
@@ -28,22 +26,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, int]]:
     users.write_text(yaml.safe_dump({"users": {"dana": {"name": "Dana Scully", "role": "agent",
                                                         "password_hash": hashed("s3cret-dana")}}}))
     config = write_config(tmp_path, data.url, auth={"enabled": True, "users_file": str(users)})
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--", "--config", str(config)]
-    log = (tmp_path / "streamlit.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                            env={**__import__("os").environ, "MONITOR_DASHBOARD_COOKIE_KEY": "test-cookie-key-" * 3})
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc)
-        yield f"http://127.0.0.1:{port}", data.alert_ids[0]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with streamlit_served(config, tmp_path, env={"MONITOR_DASHBOARD_COOKIE_KEY": "test-cookie-key-" * 3}) as base:
+        yield base, data.alert_ids[0]
 
 
 def test_an_email_link_asks_for_a_login_then_opens_the_alert(served: tuple[str, int], tmp_path: Path) -> None:

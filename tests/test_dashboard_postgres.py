@@ -5,36 +5,27 @@ Runs on the throwaway PostgreSQL server of tests/conftest.py's ``pg_url`` fixtur
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from dashboard import queries
 from dashboard.sql import MentionFilter
 from monitor.store import utcnow
+from tests.conftest import pg_database_of_its_own
 from tests.fixtures_dashboard import Seed, open_app, seed, write_config
 
 
 @pytest.fixture
 def pg_seed(pg_url: str) -> Iterator[Seed]:
     """A seeded database of its own on the PostgreSQL server, dropped afterwards."""
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"dash_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield seed(url, utcnow())
-    finally:
-        queries.engine_for(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database_of_its_own(pg_url, "dash") as url:
+        try:
+            yield seed(url, utcnow())
+        finally:
+            queries.engine_for(url).dispose()
 
 
 def test_aggregations_agree_with_the_seed_on_postgres(pg_seed: Seed) -> None:

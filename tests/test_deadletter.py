@@ -6,14 +6,13 @@ On a real SQLite file and on PostgreSQL; the CLI through Click's runner.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 from click.testing import CliRunner
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from collectors.edge import Rejected
@@ -161,16 +160,6 @@ def test_a_rejected_tweet_is_kept_as_json_and_goes_through_once_corrected(app: A
     assert outcome.outcome == "stored"
     with Session(app.engine) as s:
         assert s.execute(select(Mention).where(Mention.native_id == "1859000000000000203")).scalar_one()
-
-
-@pytest.fixture
-def pg_app(pg_url: str, tmp_path: Path) -> Iterator[App]:
-    app = App(config=parse_config(config_dict(tmp_path, database={"url": pg_url})), env={})
-    with app.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(pg_url)
-    yield app
-    app.engine.dispose()
 
 
 def test_on_postgres_payload_bytes_and_odd_raw_values_are_stored_safely(pg_app: App, tmp_path: Path) -> None:

@@ -6,33 +6,17 @@ package, which .ci/run installs); the suite fails, not skips, when it is not the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from collectors.base import Mention
-from monitor.config import parse_config
 from monitor.context import App
 from monitor.ingest import ingest_mentions
 from monitor.store import Mention as MentionRow
 from monitor.store import Sentiment, session_scope
-from monitor.store.migrate import upgrade
-from tests.conftest import config_dict
-
-
-@pytest.fixture
-def pg_app(pg_url: str, tmp_path: Path) -> Iterator[App]:
-    app = App(config=parse_config(config_dict(tmp_path, database={"url": pg_url})), env={})
-    with app.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(pg_url)
-    yield app
-    app.engine.dispose()
 
 
 def _mention(i: int, when: datetime, text: str = "Acme is down, I want a refund @acme") -> Mention:
