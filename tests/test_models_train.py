@@ -75,6 +75,13 @@ def test_training_reads_csv_with_label_names(tmp_path: Path, monkeypatch: pytest
     assert scorer.backend_name == "onnx"
 
 
+def test_pretrain_help_names_the_base_model_it_uses() -> None:
+    from models.artifact import DEFAULT_BASE
+    from monitor.cli.model import pretrain_cmd
+
+    assert f"[default: ({DEFAULT_BASE})]" in CliRunner().invoke(pretrain_cmd, ["--help"]).output  # the help's literal
+
+
 def test_eval_command_prints_the_report(tmp_path: Path) -> None:
     f = tmp_path / "labelled.jsonl"
     f.write_text('{"text": "I love it", "label": "positive"}\n{"text": "awful", "label": 0}\n')

@@ -96,7 +96,6 @@ def train_cmd(base_model: str, init_from: str | None, train_file: str | None, va
     from models.train import TrainSettings, train
 
     base_model = base_model or _base_default()
-    out = out or _artifact_default()
 
     if not train_file or not val_file:
         raise click.ClickException("no training data: pass --train-file and --val-file "
