@@ -156,6 +156,10 @@ def test_bulk_acts_on_each_and_one_refusal_blocks_nothing(app: Any, ids: tuple[i
     transition(app.engine, more[2], "acknowledged", by="kim")  # changed after sam loaded it
     result = bulk(app.engine, seen, "acknowledged", by="sam")
     assert result.done == [ids[0], more[1]]
+    # the version each now has: the one the acting person knows, so their next action is not stale
+    assert result.versions == {i: row(app, i).version for i in result.done}
+    note = add_note(app.engine, ids[0], "called back", by="sam", version=result.versions[ids[0]])
+    assert note.version == result.versions[ids[0]] + 1 and set(result.versions) == set(result.done)
     assert "is resolved; it cannot become acknowledged" in result.refused[more[0]]
     assert "was changed by kim" in result.refused[more[2]]
     assigned = bulk(app.engine, {ids[0]: None, more[1]: None}, "assign", by="lead", assignee="dana")

@@ -71,14 +71,25 @@ def _seen(escalation_id: int, current: int) -> int:
     return int(st.session_state.get("e_seen", {}).get(escalation_id, current))
 
 
+def _saw(versions: dict[int, int]) -> None:
+    """Record the versions this person has now seen (or made, by acting)."""
+    st.session_state["e_seen"] = {**st.session_state.get("e_seen", {}), **versions}
+
+
 def _act(escalation_id: int, version: int, run: Any, done: str) -> None:
-    """One action through :func:`dashboard.ui.act`; after a refusal, the person has seen the new state."""
+    """One action through :func:`dashboard.ui.act`.
+
+    After a refusal the person has seen the new state; after success, the version their own
+    action made is the one they know, so their next action on it is not refused as stale even
+    when it comes before the page has finished redrawing.
+    """
     def action() -> None:
         try:
-            run(version)
+            row = run(version)
         except ConflictError as err:
-            st.session_state.setdefault("e_seen", {})[escalation_id] = err.version
+            _saw({escalation_id: err.version})
             raise
+        _saw({escalation_id: int(row.version)})
 
     ui.act(action, done)
 
@@ -101,6 +112,7 @@ def _bulk_note(result: Any) -> None:
     """Leave the bulk outcome for the next run: how many were done, and why any were refused."""
     for i in [*result.done, *result.refused]:
         st.session_state.pop(f"e_pick_{i}", None)
+    _saw(result.versions)  # their own change: not a reason to refuse their next action as stale
     lines = [f"{len(result.done)} escalation(s) done."] + [f"#{i} refused: {why}" for i, why in result.refused.items()]
     st.session_state["e_bulk_outcome"] = (not result.refused, lines)
 
@@ -175,8 +187,7 @@ def body() -> None:
         st.query_params[links.ESCALATION_PARAM] = here
         st.session_state["e_link"] = (st.query_params.get(links.BRAND_PARAM), here)  # ours, not a new link
         _detail(queue.loc[queue["id"] == st.session_state["e_selected"]].iloc[0])
-    st.session_state["e_seen"] = {**st.session_state.get("e_seen", {}),
-                                  **dict(zip(queue["id"].astype(int), queue["version"].astype(int), strict=True))}
+    _saw(dict(zip(queue["id"].astype(int), queue["version"].astype(int), strict=True)))
 
 
 body()

@@ -46,10 +46,11 @@ class ConflictError(WorkflowError):
 
 @dataclass
 class BulkResult:
-    """What a bulk action did: the ids changed, and for each refused id the reason."""
+    """What a bulk action did: the ids changed (with the version each has now), and for each refused id the reason."""
 
     done: list[int] = field(default_factory=list)
     refused: dict[int, str] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)
 
 
 def actor(by: str | None) -> str:
@@ -188,11 +189,12 @@ def bulk(engine: Engine, seen: Mapping[int, int | None], action: str, *, by: str
     for escalation_id, version in seen.items():
         try:
             if action == "assign":
-                assign(engine, escalation_id, assignee or "", by=by, version=version, now=now)
+                row = assign(engine, escalation_id, assignee or "", by=by, version=version, now=now)
             else:
-                transition(engine, escalation_id, action, by=by, version=version, now=now)
+                row = transition(engine, escalation_id, action, by=by, version=version, now=now)
         except WorkflowError as err:
             result.refused[escalation_id] = str(err)
         else:
             result.done.append(escalation_id)
+            result.versions[escalation_id] = int(row.version)
     return result
