@@ -61,7 +61,10 @@ def test_inbox_bulk_acknowledge_note_and_trail_in_the_browser(served: tuple[str,
             page.get_by_text("2 escalation(s) done.").wait_for(timeout=30_000)
             page.get_by_label("Note").fill("called the customer back")
             page.get_by_role("button", name="Add note").click()
-            page.get_by_text("called the customer back").last.wait_for(timeout=30_000)
+            try:
+                page.get_by_text("called the customer back").last.wait_for(timeout=30_000)
+            except sync_api.TimeoutError:  # say what the page showed instead (a refusal, an error)
+                pytest.fail("the note never showed; the page read:\n" + page.inner_text("body")[:3000])
             page.wait_for_timeout(1000)
             shot = tmp_path / "escalations.png"
             page.screenshot(path=str(shot), full_page=True)
