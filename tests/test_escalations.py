@@ -72,6 +72,22 @@ def test_a_negated_phrase_is_excused_only_when_the_model_is_confidently_positive
                                     "@acme not cancelling my subscription, yet. fix the app"}
 
 
+@pytest.mark.parametrize(("tone", "escalated"), [(0.45, True), (0.9, False)])
+def test_the_model_reading_praise_around_a_problem_is_sarcasm(engine: Engine, acme: int, tone: float,
+                                                             escalated: bool) -> None:
+    # no stock praise frame in these words: only the model's tone (p_positive .475 here) can say it is praise
+    cfg = make_config(escalation={"sarcasm_tone": tone})
+    add_mention(engine, acme, "@acme four hours delayed on the tarmac, what a day", p_negative=0.05,
+                label="positive")
+    add_mention(engine, acme, "@acme no delay at all today, smooth flight", p_negative=0.05,
+                label="positive")  # negated: praise, and no problem
+    flag_escalations(engine, cfg, now=NOW)
+    found = by_text(engine)
+    assert list(found) == (["@acme four hours delayed on the tarmac, what a day"] if escalated else [])
+    if escalated:
+        assert "outage: delayed" in found["@acme four hours delayed on the tarmac, what a day"].reasons
+
+
 def test_no_cliff_at_a_threshold_0744_and_075_are_treated_alike(engine: Engine, acme: int) -> None:
     for p in (0.744, 0.75):
         add_mention(engine, acme, f"@acme where is my refund ({p})", p_negative=p, author_reach=300)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.escalations.risk import STRONG, WEAK, expand, find_risks
+from monitor.escalations.risk import STRONG, WEAK, expand, find_risks, inflections
 
 
 def hits(text: str) -> list[tuple[str, str, bool, bool]]:
@@ -68,3 +68,19 @@ def test_patterns_expand_to_plain_phrases_and_every_category_has_both_lists() ->
     assert expand("never fly with|_ you again") == ["never fly with you again", "never fly you again"]
     categories = {"legal", "safety", "data_breach", "outage", "money", "churn", "discrimination"}
     assert set(STRONG) == set(WEAK) == categories
+
+
+def test_a_weak_term_stands_for_its_inflections_but_not_for_other_words() -> None:
+    assert inflections("lost") == {"lose", "loses", "losing", "lost"}
+    assert "feed" not in inflections("fee") and "fees" in inflections("fee")  # feed is a word of its own
+    assert "break" not in inflections("broken")  # "give me a break" is no outage
+    assert hits("cheers for losing my suitcase") == [("outage", "losing", True, False)]  # praise: sarcasm
+    assert hits("they fed the cat") == [] and hits("we will switch plans") == [("churn", "switch", False, False)]
+
+
+def test_praise_from_the_model_makes_an_unnegated_weak_term_strong() -> None:
+    text = "four hours delayed on the tarmac, what a day"
+    assert [(h.phrase, h.strong, h.sarcastic) for h in find_risks(text)] == [("delayed", False, False)]
+    assert [(h.phrase, h.strong, h.sarcastic) for h in find_risks(text, praise=True)] == [("delayed", True, True)]
+    assert [h.strong for h in find_risks("no delay at all, smooth flight", praise=True)] == [False]  # negated
+    assert [h.strong for h in find_risks("thanks for the quick refund", praise=True)] == [False]  # a resolution

@@ -110,6 +110,9 @@ class EscalationConfig(Strict):
     tiers: TierCuts = Field(default_factory=TierCuts)
     confident_positive: float = Field(0.6, gt=0, le=1)
     """A negated strong risk phrase is excused only when the model's p_positive is at least this."""
+    sarcasm_tone: float = Field(0.5, gt=0, le=1)
+    """Addressed to the brand, a text the model reads this positive (p_positive) around an unnegated weak
+    risk term ("loving the 4 hour wait, lost my bag") is read as sarcasm: the term counts as strong."""
     risk_phrases: dict[RiskCategory, list[str]] = Field(default_factory=dict)
     """Strong phrases added to the built-in ones, per category (escalate even when the tone reads positive)."""
     risk_terms: dict[RiskCategory, list[str]] = Field(default_factory=dict)

@@ -12,9 +12,16 @@ discrimination), each with two lists:
   raise the priority of a mention in proportion to its negativity, and never escalate alone.
 
 **Sarcasm** frames a problem in praise ("thanks for the 6 hour delay", "love how your servers go
-down"): in a text with such praise (:data:`SARCASM_CUES`), a weak term that is not negated
-counts as strong, except the words a grateful customer uses too (:data:`RESOLUTIONS`: "thanks
-for the refund").
+down"): in a text with such praise, a weak term that is not negated counts as strong, except
+the words a grateful customer uses too (:data:`RESOLUTIONS`: "thanks for the refund"). Praise
+is either a stock frame (:data:`SARCASM_CUES`) or the model itself reading the text as positive
+(``praise=True``, which the rules pass when ``p_positive`` reaches
+``escalation.sarcasm_tone``): a positive tone around an unnegated problem word is what sarcasm
+is, whatever words frame it, so the model's reading generalises where a list of frames cannot.
+
+**Inflections**: a one-word weak term stands for its inflections too ("lose" for lost, losing,
+loses; "switching" for switch, switched), from the lemminflect lexicon, keeping only forms
+whose own lemma is the term's (so "fee" never becomes "feed").
 
 A phrase is written in plain words; ``a|b`` offers alternatives for one word and ``_`` an
 optional word (``sue|suing you|u`` is four phrases). Matching is :func:`monitor.text.term_regex`
@@ -190,6 +197,29 @@ def _fold(text: str) -> str:
 Extras = tuple[tuple[str, tuple[str, ...]], ...]
 
 
+def inflections(word: str) -> set[str]:
+    """``word`` and its inflections ("lose" -> lose, loses, losing, lost; "switching" -> switch, switched).
+
+    A form is kept when it leads back to one of the word's lemmas, is not a word of its own
+    ("feed" is not a form of "fee"), and starts as the word does (so "broken" keeps "broke" but
+    not "break", which has innocent uses of its own).
+    """
+    from lemminflect import getAllInflections, getAllLemmas
+
+    forms = {word}
+    if not word.isalpha():
+        return forms
+    for lemmas in getAllLemmas(word).values():
+        for lemma in lemmas:
+            for group in getAllInflections(lemma).values():
+                for form in group:
+                    own = {x for ls in getAllLemmas(form).values() for x in ls}
+                    if (form.isalpha() and form[:3] == word[:3] and lemma in own
+                            and (form == lemma or form not in own)):
+                        forms.add(form.lower())
+    return forms
+
+
 @lru_cache(maxsize=64)
 def _lexicon(extra_strong: Extras, extra_weak: Extras) -> tuple[dict[str, tuple[str, bool]], re.Pattern[str]]:
     """Every phrase -> (category, strong), and one regex for all of them (strong first on ties)."""
@@ -200,6 +230,13 @@ def _lexicon(extra_strong: Extras, extra_weak: Extras) -> tuple[dict[str, tuple[
                 for phrase in expand(fold(pattern)):
                     key = " ".join(phrase.split())
                     owner.setdefault(key, (category, strong))
+    for table in (WEAK, dict(extra_weak)):  # after every written phrase, so a written one keeps its owner
+        for category, patterns in table.items():
+            for pattern in patterns:
+                for phrase in expand(fold(pattern)):
+                    if " " not in phrase:
+                        for form in sorted(inflections(phrase)):
+                            owner.setdefault(form, (category, False))
     pattern = term_regex(tuple(owner))
     assert pattern is not None
     return owner, pattern
@@ -210,15 +247,16 @@ def _frozen(extra: Mapping[str, Iterable[str]] | None) -> Extras:
 
 
 def find_risks(text: str, extra_strong: Mapping[str, Iterable[str]] | None = None,
-               extra_weak: Mapping[str, Iterable[str]] | None = None) -> list[RiskHit]:
+               extra_weak: Mapping[str, Iterable[str]] | None = None, *, praise: bool = False) -> list[RiskHit]:
     """The risks in ``text``, in order of appearance, one per phrase (the built-in lists plus the extras).
 
-    Longer phrases win where phrases overlap ("charged me twice" over "charged"). Returns an
-    empty list for text with none.
+    Longer phrases win where phrases overlap ("charged me twice" over "charged"). ``praise``:
+    the model reads the text as positive (a stock praise frame counts anyway), so an unnegated
+    weak term in it is sarcasm. Returns an empty list for text with none.
     """
     owner, pattern = _lexicon(_frozen(extra_strong), _frozen(extra_weak))
     folded = _fold(text)
-    praise = _sarcasm_cues().search(folded) is not None
+    praise = praise or _sarcasm_cues().search(folded) is not None
     hits: list[RiskHit] = []
     seen: set[str] = set()
     for m in pattern.finditer(folded):

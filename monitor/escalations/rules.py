@@ -91,7 +91,7 @@ def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: E
                 p_anger: float | None = None) -> tuple[Signals, str | None]:
     """The :class:`Signals` of one mention for one brand, and the handle it is addressed to (or None)."""
     text = full_text(mention.title, mention.text)
-    risks = tuple(find_risks(text, rules.risk_phrases, rules.risk_terms))
+    risks = tuple(find_risks(text, rules.risk_phrases, rules.risk_terms, praise=p_positive >= rules.sarcasm_tone))
     handle = addressed_handle(text, mention.in_reply_to, brand.handles if brand else [])
     engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
     signals = Signals(p_negative=p_negative, risks=risks, excused=excused(risks, p_positive, rules),
