@@ -61,6 +61,8 @@ def test_repository_config_yaml_is_valid() -> None:
         (lambda d: d.update(model={"batch_size": 0}), "model.batch_size: Input should be greater than or equal to 1"),
         (lambda d: d.update(spikes={"p_value": 2}), "spikes.p_value: Input should be less than 1"),
         (lambda d: d.update(escalation={"min_priority": 150}), "escalation.min_priority: Input should be less"),
+        (lambda d: d.update(escalation={"sarcasm_tone": 1.5}), "escalation.sarcasm_tone: Input should be less"),
+        (lambda d: d.update(escalation={"sarcasm_tone": "high"}), "escalation.sarcasm_tone: Input should be a valid"),
         (lambda d: d["alerts"].update(recipients=["not-an-email"]), "alerts.recipients[0]: String should match pattern"),
         (lambda d: d["alerts"].update(smtp={"port": 25}), "alerts.smtp.host: Field required (add it)"),
         (lambda d: d["alerts"].update(smtp={"host": "h", "port": 70000}), "alerts.smtp.port: Input should be less"),
