@@ -201,8 +201,8 @@ def inflections(word: str) -> set[str]:
     """``word`` and its inflections ("lose" -> lose, loses, losing, lost; "switching" -> switch, switched).
 
     A form is kept when it leads back to one of the word's lemmas, is not a word of its own
-    ("feed" is not a form of "fee"), and starts as the word does (so "broken" keeps "broke" but
-    not "break", which has innocent uses of its own).
+    ("feed" is not a form of "fee"), and starts as the word does (so "broken" never becomes
+    "break", which has innocent uses of its own).
     """
     from lemminflect import getAllInflections, getAllLemmas
 

@@ -46,11 +46,15 @@ class ConflictError(WorkflowError):
 
 @dataclass
 class BulkResult:
-    """What a bulk action did: the ids changed (with the version each has now), and for each refused id the reason."""
+    """What a bulk action did: the version each changed escalation has now, and for each refused id the reason."""
 
-    done: list[int] = field(default_factory=list)
-    refused: dict[int, str] = field(default_factory=dict)
     versions: dict[int, int] = field(default_factory=dict)
+    refused: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def done(self) -> list[int]:
+        """The ids changed, in the order they were acted on."""
+        return list(self.versions)
 
 
 def actor(by: str | None) -> str:
@@ -195,6 +199,5 @@ def bulk(engine: Engine, seen: Mapping[int, int | None], action: str, *, by: str
         except WorkflowError as err:
             result.refused[escalation_id] = str(err)
         else:
-            result.done.append(escalation_id)
             result.versions[escalation_id] = int(row.version)
     return result
