@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from models.data import default_split, preprocess, read_labelled
 from models.inference import Scorer
 from models.metrics import scores, tune_bias
-from monitor.cli.model import eval_cmd, train_cmd
+from monitor.cli.model import eval_cmd, soup_cmd, train_cmd
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,28 @@ def test_training_is_reproducible(tiny_model: Path, tmp_path: Path) -> None:
     first = json.loads((tiny_model / "meta.json").read_text())
     again = json.loads((tmp_path / "meta.json").read_text())
     assert again["val"] == pytest.approx(first["val"])
+
+
+def test_soup_averages_runs_only_when_the_dev_folds_say_so(tiny_model: Path, tmp_path: Path) -> None:
+    data = str(default_split("train"))
+    other = tmp_path / "seed2"
+    result = CliRunner().invoke(train_cmd, [
+        "--train-file", data, "--val-file", data, "--limit", "32", "--epochs", "1",
+        "--max-length", "32", "--out", str(other), "--seed", "2",
+    ])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "soup"
+    result = CliRunner().invoke(soup_cmd, [str(tiny_model), str(other), "--out", str(out), "--no-release"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "meta.json").read_text())
+    runs = [json.loads((f / "meta.json").read_text()) for f in (tiny_model, other)]
+    best = max(r["dev"]["criterion"] for r in runs)
+    assert meta["weights"] == "soup" and 1 <= len(meta["soup"]) <= 2
+    assert {r["seed"] for r in meta["soup"]} <= {1, 2}
+    assert meta["dev"]["criterion"] >= best  # greedy: it starts from the best run and keeps only what helps
+    assert Scorer(str(out), backend="torch").score(["I love this"])[0].label in {"negative", "neutral", "positive"}
+    one = CliRunner().invoke(soup_cmd, [str(tiny_model), "--out", str(tmp_path / "x")])
+    assert one.exit_code == 2 and "name at least two runs to average" in one.output
 
 
 def test_training_reads_csv_with_label_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -60,6 +60,32 @@ def pretrain_cmd(out: str, base_model: str, epochs: float, lr: float, batch_size
                f"encoder in {out}")
 
 
+@command("soup")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the averaged artifact.")
+@click.option("--release/--no-release", "do_release", default=True, show_default=True,
+              help="Choose the ONNX precision on the dev folds and write model.onnx, as `train` does.")
+def soup_cmd(runs: tuple[str, ...], out: str, do_release: bool) -> None:
+    """Average the weights of `monitor train` runs that started from the same encoder (other seeds): a
+    greedy soup that adds a run only when the dev folds say it helps; validation is reported, never used."""
+    from models.soup import soup
+
+    if len(runs) < 2:
+        raise click.UsageError("name at least two runs to average")
+    try:
+        meta = soup([Path(r) for r in runs], Path(out), log=click.echo)
+    except ValueError as err:  # runs of other bases or heads
+        raise MonitorError(str(err)) from None
+    if do_release:
+        from models.release import release
+
+        click.echo("choosing the ONNX precision on the dev folds and writing model.onnx ...")
+        release(Path(out), log=click.echo)
+    v = meta["val"]
+    click.echo(f"soup of {len(meta['soup'])} run(s) {meta['version']}: dev criterion {meta['dev']['criterion']:.4f}, "
+               f"val macro-recall {v['macro_recall']:.4f} -> {out}")
+
+
 def _optional_data(value: str) -> str | None:
     return None if value.lower() == "none" else value
 
