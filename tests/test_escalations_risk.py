@@ -84,3 +84,7 @@ def test_praise_from_the_model_makes_an_unnegated_weak_term_strong() -> None:
     assert [(h.phrase, h.strong, h.sarcastic) for h in find_risks(text, praise=True)] == [("delayed", True, True)]
     assert [h.strong for h in find_risks("no delay at all, smooth flight", praise=True)] == [False]  # negated
     assert [h.strong for h in find_risks("thanks for the quick refund", praise=True)] == [False]  # a resolution
+    # a problem said to be dealt with, before or after it, is thanks: the same words unresolved are sarcasm
+    assert [h.strong for h in find_risks("thank you for fixing the crashes in the app", praise=True)] == [False]
+    assert [h.strong for h in find_risks("the crashes are sorted now, thanks", praise=True)] == [False]
+    assert [h.strong for h in find_risks("thank you for the crashes in the app", praise=True)] == [True]

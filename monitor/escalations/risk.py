@@ -13,7 +13,8 @@ discrimination), each with two lists:
 
 **Sarcasm** frames a problem in praise ("thanks for the 6 hour delay", "love how your servers go
 down"): in a text with such praise, a weak term that is not negated counts as strong, except
-the words a grateful customer uses too (:data:`RESOLUTIONS`: "thanks for the refund"). Praise
+the words a grateful customer uses too (:data:`RESOLUTIONS`: "thanks for the refund") and a
+problem said to be dealt with (:data:`RESOLVED_CUES`: "thanks for fixing the crashes"). Praise
 is either a stock frame (:data:`SARCASM_CUES`) or the model itself reading the text as positive
 (``praise=True``, which the rules pass when ``p_positive`` reaches
 ``escalation.sarcasm_tone``): a positive tone around an unnegated problem word is what sarcasm
@@ -148,6 +149,11 @@ SARCASM_CUES = (
 """Praise that, around a problem, is the usual frame of sarcasm ("thanks for the 6 hour delay")."""
 RESOLUTIONS = frozenset({"refund", "refunds", "refunded", "money back"})
 """Weak terms a grateful customer names too ("thanks for the refund"): sarcasm never makes them strong."""
+RESOLVED_CUES = frozenset({
+    "fix", "fixed", "fixes", "fixing", "sorted", "sorting", "resolved", "resolving", "solved", "solving",
+    "repaired", "replaced", "restored", "recovered", "handled",
+})
+"""Words that say a problem was dealt with: praise around "fixed the crashes" is thanks, not sarcasm."""
 
 NEGATION_CUES = frozenset({
     "no", "not", "never", "none", "nothing", "nobody", "neither", "nor", "without", "cannot", "cant",
@@ -187,6 +193,14 @@ def negated(folded: str, start: int) -> bool:
     before = PSEUDO_NEGATIONS.sub(" ", _CLAUSE_END.split(folded[:start])[-1])
     words = [w.replace("'", "") for w in _WORD.findall(before)][-NEGATION_WINDOW:]
     return any(w in NEGATION_CUES for w in words)
+
+
+def resolved(folded: str, start: int, end: int) -> bool:
+    """Whether a :data:`RESOLVED_CUES` word sits within :data:`NEGATION_WINDOW` words of the term, in its clause."""
+    before = _CLAUSE_END.split(folded[:start])[-1]
+    after = _CLAUSE_END.split(folded[end:])[0]
+    near = _WORD.findall(before)[-NEGATION_WINDOW:] + _WORD.findall(after)[:NEGATION_WINDOW]
+    return any(w in RESOLVED_CUES for w in near)
 
 
 def _fold(text: str) -> str:
@@ -266,7 +280,8 @@ def find_risks(text: str, extra_strong: Mapping[str, Iterable[str]] | None = Non
         seen.add(phrase)
         category, strong = owner[phrase]
         is_negated = negated(folded, m.start())
-        sarcastic = praise and not strong and not is_negated and phrase not in RESOLUTIONS
+        sarcastic = (praise and not strong and not is_negated and phrase not in RESOLUTIONS
+                     and not resolved(folded, m.start(), m.end()))
         hits.append(RiskHit(category, phrase, strong or sarcastic, is_negated, sarcastic))
     return hits
 
