@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from tests.conftest import _free_port
-from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_served
+from tests.test_dashboard_browser import chromium_page, streamlit_served
 
 pytestmark = pytest.mark.slow
 PAGES = [("alerts", "Alerts"), ("escalations", "Escalations"), ("trends", "Trends"), ("mentions", "Mentions"),
@@ -47,8 +47,6 @@ def test_every_page_of_the_demo_the_storm_first_and_the_email_link_lands(
     demo: tuple[str, Path], tmp_path: Path
 ) -> None:
     base, ws = demo
-    sync_api = pytest.importorskip("playwright.sync_api")
-    assert Path(CHROMIUM).exists(), "no chromium: bash tests/system-deps.sh installs it"
     shots = _shots(tmp_path)
     [eml] = sorted((ws / "outbox").glob("*.eml"))
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
@@ -56,31 +54,26 @@ def test_every_page_of_the_demo_the_storm_first_and_the_email_link_lands(
     link = re.search(r"Open the alert:\s+(https?://\S+)", text)
     assert link and link.group(1).startswith(f"{base}/alerts?alert=")
     errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(base, timeout=60_000)
-            page.get_by_text("Brands, most in trouble first").wait_for(timeout=60_000)
-            first_banner = page.get_by_test_id("stAlert").first
-            first_banner.wait_for(timeout=30_000)
-            assert "Nimbus · Critical" in first_banner.inner_text(), first_banner.inner_text()
-            page.wait_for_timeout(1500)  # sparklines
-            page.screenshot(path=str(shots / "home.png"), full_page=True)
-            for path, title in PAGES:
-                page.goto(f"{base}/{path}", timeout=60_000)
-                page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
-                page.wait_for_timeout(2000)
-                page.screenshot(path=str(shots / f"{path}.png"), full_page=True)
-                assert page.get_by_test_id("stException").count() == 0, path
-            page.goto(link.group(1), timeout=60_000)
-            page.get_by_role("heading", name="Nimbus: negative storm").wait_for(timeout=60_000)
-            page.get_by_text("Where it was sent").wait_for(timeout=30_000)
+    with chromium_page() as (page, _):
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base, timeout=60_000)
+        page.get_by_text("Brands, most in trouble first").wait_for(timeout=60_000)
+        first_banner = page.get_by_test_id("stAlert").first
+        first_banner.wait_for(timeout=30_000)
+        assert "Nimbus · Critical" in first_banner.inner_text(), first_banner.inner_text()
+        page.wait_for_timeout(1500)  # sparklines
+        page.screenshot(path=str(shots / "home.png"), full_page=True)
+        for path, title in PAGES:
+            page.goto(f"{base}/{path}", timeout=60_000)
+            page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
             page.wait_for_timeout(2000)
-            page.screenshot(path=str(shots / "alert-from-email.png"), full_page=True)
-            assert page.get_by_test_id("stException").count() == 0
-            assert "alert=" in page.url  # the link stays shareable
-        finally:
-            browser.close()
+            page.screenshot(path=str(shots / f"{path}.png"), full_page=True)
+            assert page.get_by_test_id("stException").count() == 0, path
+        page.goto(link.group(1), timeout=60_000)
+        page.get_by_role("heading", name="Nimbus: negative storm").wait_for(timeout=60_000)
+        page.get_by_text("Where it was sent").wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(shots / "alert-from-email.png"), full_page=True)
+        assert page.get_by_test_id("stException").count() == 0
+        assert "alert=" in page.url  # the link stays shareable
     assert errors == []

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import Session, select
 
 from monitor.store import Escalation, EscalationEvent, Mention, make_engine
@@ -13,7 +14,7 @@ from tests import test_dashboard_browser as browser_test
 from tests.fixtures_dashboard import HOSTILE_TEXT
 
 served = browser_test.served  # the fixture: the seeded dashboard under `streamlit run`, for pytest to find
-CHROMIUM, CHROMIUM_ARGS = browser_test.CHROMIUM, browser_test.CHROMIUM_ARGS
+chromium_page = browser_test.chromium_page
 
 pytestmark = pytest.mark.slow
 
@@ -29,50 +30,40 @@ def first_two(url: str) -> list[tuple[int, str]]:
 
 def test_inbox_bulk_acknowledge_note_and_trail_in_the_browser(served: tuple[str, str], tmp_path: Path) -> None:
     base, db_url = served
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium; apt-get install chromium")
-    dialogs: list[str] = []
     picked = first_two(db_url)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_page(height=1200) as (page, dialogs):
+        page.goto(base, timeout=60_000)
+        page.get_by_role("link", name="Escalations").click()
+        page.get_by_text("Queue (8)").wait_for(timeout=60_000)
+        page.get_by_text("urgent · ", exact=False).first.wait_for(timeout=30_000)
+        # the customer's words, shown literally: no script runs, no link or emphasis is made of them
+        page.get_by_test_id("stText").get_by_text(HOSTILE_TEXT, exact=True).first.wait_for(timeout=30_000)
+        assert page.locator('a[href="http://x"]').count() == 0 and dialogs == []
+        name = page.get_by_label("Your name")
+        name.fill("sam")
+        name.press("Enter")
+        page.wait_for_timeout(1500)
+        boxes = page.get_by_test_id("stCheckbox").filter(has_text="Select")
+        boxes.nth(0).click()
+        page.wait_for_timeout(800)
+        boxes.nth(1).click()
+        page.get_by_text("2 selected").wait_for(timeout=30_000)
+        if keep := os.environ.get("SCREENSHOT_DIR"):
+            page.screenshot(path=str(Path(keep) / "escalations-top.png"))
+        page.get_by_role("button", name="Acknowledge selected").click()
+        page.get_by_text("2 escalation(s) done.").wait_for(timeout=30_000)
+        page.get_by_label("Note").fill("called the customer back")
+        page.get_by_role("button", name="Add note").click()
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1200})
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(base, timeout=60_000)
-            page.get_by_role("link", name="Escalations").click()
-            page.get_by_text("Queue (8)").wait_for(timeout=60_000)
-            page.get_by_text("urgent · ", exact=False).first.wait_for(timeout=30_000)
-            # the customer's words, shown literally: no script runs, no link or emphasis is made of them
-            page.get_by_test_id("stText").get_by_text(HOSTILE_TEXT, exact=True).first.wait_for(timeout=30_000)
-            assert page.locator('a[href="http://x"]').count() == 0 and dialogs == []
-            name = page.get_by_label("Your name")
-            name.fill("sam")
-            name.press("Enter")
-            page.wait_for_timeout(1500)
-            boxes = page.get_by_test_id("stCheckbox").filter(has_text="Select")
-            boxes.nth(0).click()
-            page.wait_for_timeout(800)
-            boxes.nth(1).click()
-            page.get_by_text("2 selected").wait_for(timeout=30_000)
-            if keep := os.environ.get("SCREENSHOT_DIR"):
-                page.screenshot(path=str(Path(keep) / "escalations-top.png"))
-            page.get_by_role("button", name="Acknowledge selected").click()
-            page.get_by_text("2 escalation(s) done.").wait_for(timeout=30_000)
-            page.get_by_label("Note").fill("called the customer back")
-            page.get_by_role("button", name="Add note").click()
-            try:
-                page.get_by_text("called the customer back").last.wait_for(timeout=30_000)
-            except sync_api.TimeoutError:  # say what the page showed instead (a refusal, an error)
-                pytest.fail("the note never showed; the page read:\n" + page.inner_text("body")[:3000])
-            page.wait_for_timeout(1000)
-            shot = tmp_path / "escalations.png"
-            page.screenshot(path=str(shot), full_page=True)
-            if keep:
-                page.screenshot(path=str(Path(keep) / "escalations.png"), full_page=True)
-            assert shot.stat().st_size > 20_000
-        finally:
-            browser.close()
+            page.get_by_text("called the customer back").last.wait_for(timeout=30_000)
+        except PlaywrightTimeout:  # say what the page showed instead (a refusal, an error)
+            pytest.fail("the note never showed; the page read:\n" + page.inner_text("body")[:3000])
+        page.wait_for_timeout(1000)
+        shot = tmp_path / "escalations.png"
+        page.screenshot(path=str(shot), full_page=True)
+        if keep:
+            page.screenshot(path=str(Path(keep) / "escalations.png"), full_page=True)
+        assert shot.stat().st_size > 20_000
     with Session(make_engine(db_url)) as s:
         assert [s.get(Escalation, i).status for i, _ in picked] == ["acknowledged", "acknowledged"]
         trail = [(e.escalation_id, e.actor, e.action) for e in s.exec(select(EscalationEvent)).all()]
