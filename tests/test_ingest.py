@@ -146,3 +146,23 @@ def test_dashboard_can_read_while_collectors_write(app: Any) -> None:
     assert seen == sorted(seen)
     assert all(n % 100 == 0 for n in seen)  # a reader never sees half a batch
     assert count(app) == 4000
+
+
+def test_a_mention_posted_on_the_hour_falls_in_that_hour_for_range_queries(app: Any) -> None:
+    """Bulk ingest stores times in the one text format SQLAlchemy compares with on SQLite
+    (``YYYY-MM-DD HH:MM:SS.ffffff``): a mention posted at exactly 13:00:00 was stored as
+    ``... 13:00:00``, which sorts before the bound ``... 13:00:00.000000``, so a query for
+    [13:00, 14:00) missed it and one for [12:00, 13:00) counted it."""
+    on_the_hour = Mention(platform="x", native_id="h", text="Acme is down", created_at=T0 + timedelta(hours=1),
+                          language="en")
+    ingest_mentions(app.engine, "x", [on_the_hour, mention(5)], app.config.brands)
+    with Session(app.engine) as s:
+        def between(model: Any, a: datetime, b: datetime) -> int:
+            when = model.created_at
+            return s.execute(select(func.count()).select_from(model).where(when >= a, when < b)).scalar_one()
+        for model in (MentionRow, MentionBrand):
+            assert between(model, datetime(2026, 11, 20, 13), datetime(2026, 11, 20, 14)) == 1
+            assert between(model, datetime(2026, 11, 20, 12), datetime(2026, 11, 20, 13)) == 1
+        stored = s.execute(text("SELECT created_at, collected_at FROM mention WHERE native_id = 'h'")).one()
+    assert stored[0] == "2026-11-20 13:00:00.000000"
+    assert len(stored[1]) == len("2026-11-20 13:00:00.000000")

@@ -136,7 +136,21 @@ def insert_links(session: Session, links: Sequence[tuple[int, int, datetime, lis
 
 
 def _time_format(conn: Any) -> Any:
-    """How this dialect's driver takes a naive datetime for ``mention.created_at`` (SQLAlchemy's own
-    bind processor: SQLite stores text in one fixed format; PostgreSQL's driver takes datetimes)."""
-    processor = M.c.created_at.type.bind_processor(conn.dialect)
-    return processor or (lambda value: value)
+    """How this dialect's driver takes a naive datetime for ``mention.created_at``: SQLAlchemy's own
+    bind processor for the dialect (SQLite stores text in one fixed format, ``2026-11-20
+    13:00:00.000000``, and range queries compare with that text; the driver's default adapter would
+    drop a whole second's fraction, which sorts before it). ``datetime.isoformat`` writes the same
+    text three times faster, so it is used when it agrees with the processor on a probe."""
+    processor = M.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if processor is None:  # PostgreSQL's driver takes datetimes
+        return lambda value: value
+    if processor(_PROBE) == _iso(_PROBE):
+        return _iso
+    return processor
+
+
+_PROBE = datetime(1999, 2, 3, 4, 5, 6)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(" ", "microseconds")
