@@ -94,6 +94,8 @@ def optional_id(value: Any) -> str | None:
 
 
 def _whole(value: Any, limit: int, what: str) -> int:
+    if type(value) is int and 0 <= value <= limit:  # the usual case, decided without the checks below
+        return value
     if value is None or (isinstance(value, str) and not value.strip()):
         return 0
     number = _number(value, what)

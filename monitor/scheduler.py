@@ -11,6 +11,7 @@ processes (or machines) against one PostgreSQL.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -97,6 +98,8 @@ def run_forever(app: App, *, stop: threading.Event | None = None, install_signal
         signal.signal(signal.SIGINT, handle)
         signal.signal(signal.SIGTERM, handle)
     sched = build_scheduler(app, stop, roles)
+    gc.collect()
+    gc.freeze()  # what start-up loaded lives as long as the process: full collections stop re-scanning it
     sched.start()
     log.info("scheduler started with jobs: %s", ", ".join(j.id for j in sched.get_jobs()))
     try:

@@ -18,6 +18,7 @@ gave the code) or ``detected`` (this module's guess, or None when it could not t
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -73,9 +74,20 @@ def detect_language(text: str) -> str | None:
     return normalise_code(code)
 
 
+UNKNOWN = Language()
+"""Not judged yet (frozen, so one instance serves every mention)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _language(code: str | None, source: str) -> Language:
+    """The one :class:`Language` for ``(code, source)``: ingest asks for one per mention, and the
+    few codes that occur are built once."""
+    return Language(code, source)
+
+
 def resolve_language(given: str | None, text: str) -> Language:
     """The platform's language when it names one, else the language detected in ``text``."""
     code = normalise_code(given)
     if code is not None:
-        return Language(code, PLATFORM)
-    return Language(detect_language(text), DETECTED)
+        return _language(code, PLATFORM)
+    return _language(detect_language(text), DETECTED)

@@ -30,9 +30,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from monitor.config import BrandConfig
-from monitor.ingest.language import Language, resolve_language
+from monitor.ingest.language import UNKNOWN, Language, resolve_language
 from monitor.text import fold, handle_name, handle_regex
 
 _PARTS = re.compile(r"[\s/_-]+")
@@ -117,10 +118,10 @@ def _prepare(text: str) -> tuple[str, str]:
     return nfkc, fold(nfkc)
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One rule that fired: ``kind`` (keyword, alias, product, ticker, handle), the configured
-    ``term``, and the ``form`` found in the text (folded, spaces collapsed)."""
+    ``term``, and the ``form`` found in the text (folded, spaces collapsed). A named tuple: one is
+    made per rule that fires on every mention ingested, and a frozen dataclass costs three times more."""
 
     kind: str
     term: str
@@ -180,13 +181,18 @@ class BrandMatcher:
 
     def could_match(self, folded: str) -> bool:
         """False when ``folded`` lacks every plain substring a rule needs (then no rule can fire)."""
-        return any(n in folded for n in self.needles)
+        for needle in self.needles:  # a loop, not any(...): this runs for every brand on every mention
+            if needle in folded:
+                return True
+        return False
 
-    def hits(self, text: str, folded: str, tags: str, *, excluding: bool = True) -> list[Hit]:
+    def hits(self, text: str, folded: str, tags: str, *, excluding: bool = True,
+             checked: bool = False) -> list[Hit]:
         """The rules that fire on ``text`` (NFKC-normalised; ``folded`` is :func:`fold` of it,
         ``tags`` its :func:`camel_parts`), de-duplicated, in the order found; empty when an
-        exclusion matches (unless ``excluding`` is False)."""
-        if not self.could_match(folded):
+        exclusion matches (unless ``excluding`` is False). ``checked``: the caller has already seen
+        :meth:`could_match` say yes."""
+        if not checked and not self.could_match(folded):
             return []
         found: list[Hit] = []
         for pattern, haystack in ((self.words, folded), (self.words, tags), (self.bare_tickers, text)):
@@ -220,7 +226,7 @@ class Judgement:
     brands: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
-    language: Language = field(default_factory=Language)
+    language: Language = UNKNOWN
 
 
 class Matcher:
@@ -238,7 +244,7 @@ class Matcher:
         tags = camel_parts(text)
         out = {}
         for b in candidates:
-            found = b.hits(text, folded, tags)
+            found = b.hits(text, folded, tags, checked=True)
             if found:
                 out[b.name] = found
         return out
