@@ -181,10 +181,7 @@ class BrandMatcher:
 
     def could_match(self, folded: str) -> bool:
         """False when ``folded`` lacks every plain substring a rule needs (then no rule can fire)."""
-        for needle in self.needles:  # a loop, not any(...): this runs for every brand on every mention
-            if needle in folded:
-                return True
-        return False
+        return any(n in folded for n in self.needles)
 
     def hits(self, text: str, folded: str, tags: str, *, excluding: bool = True,
              checked: bool = False) -> list[Hit]:
