@@ -1,11 +1,11 @@
 """Planted cases for the escalation lab, written by hand: risk complaints (plain and sarcastic) and traps.
 
-Three sets worded independently: ``A`` and ``B`` are for tuning, ``C`` only for reporting (see :data:`PARTS`). Each
+Four sets worded independently: ``A``, ``B`` and ``C`` are for tuning, ``D`` only for reporting (see :data:`PARTS`). Each
 case is ``(category, kind, text)`` where kind is ``plain`` or ``sarcastic`` (a risk complaint
 that must be escalated) or ``control`` (a mention that names a risk word but is no complaint:
 negated and grateful, or an innocent use; it must stay out). ``{h}`` is the brand's handle.
 Set B was written to avoid the risk lists' wording; set C, in plain customer wording, without
-looking at the lists. So the report measures how the rules generalise, not whether they match
+looking at the lists; set D in the same way, by an author who had read the lists weeks before. So the report measures how the rules generalise, not whether they match
 what they were written from.
 """
 
@@ -210,7 +210,73 @@ SET_C: list[Case] = [
     ("safety", "control", "@{h} the new menu is killer, the spicy burger is fire"),
 ]
 
-SETS = {"A": SET_A, "B": SET_B, "C": SET_C}
-PARTS = {"A": "tune", "B": "tune", "C": "report"}
-"""Set B was the held-out set until its first measurement; its misses then informed the rules, so it joined
-the tuning part and set C, written afterwards and never used to change anything, is the one reported."""
+SET_D: list[Case] = [
+    ("legal", "plain", "@{h} I've sent a letter before action to your head office about the damage to my car"),
+    ("legal", "plain", "@{h} my solicitor has the photos of your staff blocking the fire exit"),
+    ("legal", "plain", "@{h} reporting you to the FTC for this fake 'free trial' that charged me £60"),
+    ("legal", "plain", "@{h} this is a breach of contract and I will be pursuing it"),
+    ("legal", "plain", "@{h} my employment tribunal claim against you goes in on Monday"),
+    ("legal", "sarcastic", "@{h} can't wait to explain your 'customer care' to a judge 😊"),
+    ("legal", "sarcastic", "@{h} brilliant, the regulator will love hearing about this one"),
+    ("legal", "sarcastic", "@{h} thanks, my legal expenses cover was feeling unused"),
+    ("safety", "plain", "@{h} the kettle I bought last week leaks boiling water from the base, my son got scalded"),
+    ("safety", "plain", "@{h} your hoverboard started smoking while my kid was charging it in his bedroom"),
+    ("safety", "plain", "@{h} there was a piece of metal in my burger, I chipped a tooth"),
+    ("safety", "plain", "@{h} the gas engineer you sent left a leak, we had to evacuate the house"),
+    ("safety", "plain", "@{h} your bus driver was on his phone the whole way down the motorway"),
+    ("safety", "sarcastic", "@{h} love the surprise raw chicken in the middle of my 'cooked' wrap"),
+    ("safety", "sarcastic", "@{h} great that the car seat you sold us snapped on the first bump. very reassuring"),
+    ("safety", "sarcastic", "@{h} nice to see the ice on your car park steps is still there after my fall"),
+    ("data_breach", "plain", "@{h} I'm getting calls from people who know my name, my order and my address. who did you give them to?"),
+    ("data_breach", "plain", "@{h} your app showed me another person's bank statements when I logged in"),
+    ("data_breach", "plain", "@{h} my email and password from your site are on a list online"),
+    ("data_breach", "plain", "@{h} someone changed the delivery address on my account and ordered a laptop"),
+    ("data_breach", "plain", "@{h} why can your staff see my medical records at the counter with a queue behind me?"),
+    ("data_breach", "sarcastic", "@{h} cool that anyone with my postcode can read my order history. great privacy"),
+    ("data_breach", "sarcastic", "@{h} wonderful, my account got emptied and your fraud team is 'looking into it'"),
+    ("data_breach", "sarcastic", "@{h} thank you for texting my new address to my ex. really helpful"),
+    ("outage", "plain", "@{h} 3 days without hot water and your engineer didn't turn up again"),
+    ("outage", "plain", "@{h} the card machines in every one of your branches are down, I can't buy food"),
+    ("outage", "plain", "@{h} my flight was overbooked and they left me behind at the gate"),
+    ("outage", "plain", "@{h} the payment went through but the app says my order doesn't exist"),
+    ("outage", "plain", "@{h} my broadband drops out every evening at 8 and nobody can fix it"),
+    ("outage", "sarcastic", "@{h} the 'next day delivery' arriving on day nine. world class"),
+    ("outage", "sarcastic", "@{h} brilliant, 6 hours sat on a runway without water. unforgettable experience"),
+    ("outage", "sarcastic", "@{h} so happy to pay for a gym where half the machines have been out of order since May"),
+    ("money", "plain", "@{h} you took £120 from my account for an order you then cancelled"),
+    ("money", "plain", "@{h} my price went up 30% without a word from you"),
+    ("money", "plain", "@{h} the deposit was supposed to come back in 5 days. it's been 7 weeks"),
+    ("money", "plain", "@{h} you debited me for insurance I never asked for"),
+    ("money", "plain", "@{h} I paid for the express upgrade and got the standard service. I want the difference back"),
+    ("money", "sarcastic", "@{h} love being charged a 'paper bill' fee when I never get paper bills"),
+    ("money", "sarcastic", "@{h} fantastic how my 'free' upgrade cost me £15 a month"),
+    ("money", "sarcastic", "@{h} cheers for keeping my deposit for a flat you let to someone else"),
+    ("churn", "plain", "@{h} I've ported my number out, goodbye"),
+    ("churn", "plain", "@{h} sent my notice today. 12 years with you and I've had enough"),
+    ("churn", "plain", "@{h} my whole family is moving our accounts after this"),
+    ("churn", "plain", "@{h} I won't be renewing, your competitor offered me double for half the price"),
+    ("churn", "plain", "@{h} please stop emailing me, I left you last month for a reason"),
+    ("churn", "sarcastic", "@{h} thanks for making it so easy to leave, the new provider says hi"),
+    ("churn", "sarcastic", "@{h} such loyalty rewards, a price hike for staying 5 years. bye"),
+    ("churn", "sarcastic", "@{h} great customer retention strategy, ignore people until they go"),
+    ("discrimination", "plain", "@{h} your door staff let my white friends in and turned me away"),
+    ("discrimination", "plain", "@{h} my mum uses a wheelchair and your staff told her to wait outside"),
+    ("discrimination", "plain", "@{h} the cashier refused my card because of my 'foreign name'"),
+    ("discrimination", "plain", "@{h} your landlord service won't rent to anyone on benefits. that's illegal"),
+    ("discrimination", "plain", "@{h} my deaf son was laughed at by your staff for signing"),
+    ("discrimination", "sarcastic", "@{h} love that the only changing table is in the women's toilets. dads don't exist apparently"),
+    ("discrimination", "sarcastic", "@{h} so inclusive of you to stop the two men holding hands at the door"),
+    ("discrimination", "sarcastic", "@{h} great to see your app still can't handle a name with an accent in it. very welcoming"),
+    ("money", "control", "@{h} I was worried about the charge but it was just a pre-authorisation, all sorted"),
+    ("safety", "control", "@{h} my kids love the new playground at your store, so safe and clean"),
+    ("churn", "control", "@{h} leaving a 5 star review, the team went above and beyond"),
+    ("outage", "control", "@{h} any planned maintenance this weekend? I need the app on Saturday"),
+    ("legal", "control", "@{h} does your legal team handle trademark questions? asking for my small business"),
+    ("data_breach", "control", "@{h} how do I turn on two factor login? want to keep my account safe"),
+]
+
+SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D}
+PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "report"}
+"""Each reported set joins the tuning part once its misses inform the rules: set B was the held-out set until
+its first measurement, then set C (44 of 56 escalated at its last report). Set D was written after C's last
+report and committed before any rule change it could have seen; it is the one reported."""
