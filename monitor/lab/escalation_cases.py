@@ -1,11 +1,11 @@
 """Planted cases for the escalation lab, written by hand: risk complaints (plain and sarcastic) and traps.
 
-Four sets worded independently: ``A``, ``B`` and ``C`` are for tuning, ``D`` only for reporting (see :data:`PARTS`). Each
+Five sets worded independently: ``A`` to ``D`` are for tuning, ``E`` only for reporting (see :data:`PARTS`). Each
 case is ``(category, kind, text)`` where kind is ``plain`` or ``sarcastic`` (a risk complaint
 that must be escalated) or ``control`` (a mention that names a risk word but is no complaint:
 negated and grateful, or an innocent use; it must stay out). ``{h}`` is the brand's handle.
 Set B was written to avoid the risk lists' wording; set C, in plain customer wording, without
-looking at the lists; set D in the same way, by an author who had read the lists weeks before. So the report measures how the rules generalise, not whether they match
+looking at the lists; sets D and E in the same way, by an author who had read the lists. So the report measures how the rules generalise, not whether they match
 what they were written from.
 """
 
@@ -275,8 +275,75 @@ SET_D: list[Case] = [
     ("data_breach", "control", "@{h} how do I turn on two factor login? want to keep my account safe"),
 ]
 
-SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D}
-PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "report"}
+SET_E: list[Case] = [
+    ("legal", "plain", "@{h} I've kept every email and my barrister says you haven't got a leg to stand on"),
+    ("legal", "plain", "@{h} you'll be hearing from the county court, I've issued the claim online"),
+    ("legal", "plain", "@{h} I'm reporting this to the data protection authority and trading regulator"),
+    ("legal", "plain", "@{h} under the consumer rights act I'm entitled to a repair and you refused"),
+    ("legal", "plain", "@{h} our union rep is taking up how your managers treated the night shift"),
+    ("legal", "sarcastic", "@{h} lovely, now I get to spend my weekend writing to the regulator about you 🙂"),
+    ("legal", "sarcastic", "@{h} great news, my claims lawyer says this is the easiest case he's had all year"),
+    ("legal", "sarcastic", "@{h} so kind of you to make me learn consumer law just to get a reply"),
+    ("safety", "plain", "@{h} the bottle of water I bought from you had a used needle next to it in the fridge"),
+    ("safety", "plain", "@{h} your ladder collapsed under me on the second step, my wrist is broken"),
+    ("safety", "plain", "@{h} my cat got sick after eating the food from your new range, the vet says it's contaminated"),
+    ("safety", "plain", "@{h} the escalator at your station jerked and threw an old man down the stairs"),
+    ("safety", "plain", "@{h} your driver ran a red light with us in the back of the cab"),
+    ("safety", "sarcastic", "@{h} thanks for the bonus plastic shard in my soup, nearly swallowed it"),
+    ("safety", "sarcastic", "@{h} love a toaster that sets off the smoke alarm every single morning"),
+    ("safety", "sarcastic", "@{h} brilliant idea to leave a wet floor with no sign, my gran's hip says thanks"),
+    ("data_breach", "plain", "@{h} your support agent read out another customer's card number to me on the phone"),
+    ("data_breach", "plain", "@{h} strangers are receiving my payslips from your portal"),
+    ("data_breach", "plain", "@{h} I never gave my mobile number to anyone but you, now I get 20 scam texts a day"),
+    ("data_breach", "plain", "@{h} someone reset my password and your chat bot just gave them access"),
+    ("data_breach", "plain", "@{h} why is my full address visible to every seller on your marketplace?"),
+    ("data_breach", "sarcastic", "@{h} so reassuring that a random person can log in as me with just my birthday"),
+    ("data_breach", "sarcastic", "@{h} thanks for posting my order with my name and address on your public feed"),
+    ("data_breach", "sarcastic", "@{h} love that my 'private' messages ended up in someone else's inbox"),
+    ("outage", "plain", "@{h} the lifts in your car park have been out of action for a month and I can't use stairs"),
+    ("outage", "plain", "@{h} my oxygen supplier relies on your power and we've had none for 14 hours"),
+    ("outage", "plain", "@{h} the ferry left without us even though we checked in an hour early"),
+    ("outage", "plain", "@{h} my card keeps getting declined everywhere since your update this morning"),
+    ("outage", "plain", "@{h} the courier marked it delivered but there's nothing here and the neighbours saw no one"),
+    ("outage", "sarcastic", "@{h} lovely to spend my birthday in a terminal because your plane 'has a technical issue'"),
+    ("outage", "sarcastic", "@{h} so convenient that your app logs me out every time I try to pay"),
+    ("outage", "sarcastic", "@{h} 5 engineer appointments, 5 no shows. you're on a roll"),
+    ("money", "plain", "@{h} you cashed my cheque twice and the bank says it's your error to fix"),
+    ("money", "plain", "@{h} the ticket machine took my £20 note and gave me nothing"),
+    ("money", "plain", "@{h} my bill says £340 for a month I was abroad with roaming switched off"),
+    ("money", "plain", "@{h} you've kept my £200 security deposit for 'cleaning' a flat I left spotless"),
+    ("money", "plain", "@{h} I was told the upgrade was free and now there's £25 a month on my statement"),
+    ("money", "sarcastic", "@{h} wonderful, a late payment penalty on a bill you sent me after it was due"),
+    ("money", "sarcastic", "@{h} great to see my 'annual discount' quietly disappear from this year's renewal"),
+    ("money", "sarcastic", "@{h} thanks for the surprise £80 charge for a delivery that never came"),
+    ("churn", "plain", "@{h} I've asked for my PAC code, I'm off to someone who answers the phone"),
+    ("churn", "plain", "@{h} after 3 broken promises I'm taking my pension somewhere else"),
+    ("churn", "plain", "@{h} that's it, our office is ending the contract at the end of the quarter"),
+    ("churn", "plain", "@{h} I'm not paying another month for this, cancel it"),
+    ("churn", "plain", "@{h} my subscription ends tomorrow and I won't be coming back"),
+    ("churn", "sarcastic", "@{h} congrats on making me a customer of your rival, they're lovely"),
+    ("churn", "sarcastic", "@{h} amazing how fast you answer once I ask how to leave"),
+    ("churn", "sarcastic", "@{h} fantastic 'loyalty' scheme, new customers get half price and I pay double. goodbye"),
+    ("discrimination", "plain", "@{h} the guard searched my bag and nobody else's, I'm the only Asian person in the shop"),
+    ("discrimination", "plain", "@{h} your staff told my friend with autism to leave because he was 'making people uncomfortable'"),
+    ("discrimination", "plain", "@{h} the booking page won't accept my name because it has an apostrophe, I'm Irish"),
+    ("discrimination", "plain", "@{h} my wife was denied the job after they found out she's pregnant"),
+    ("discrimination", "plain", "@{h} the waiter refused to seat us because my son has Down syndrome"),
+    ("discrimination", "sarcastic", "@{h} great that your 'step free' station has a lift that's been broken since 2024. wheelchair users love it"),
+    ("discrimination", "sarcastic", "@{h} nice of your bouncer to tell us 'not tonight lads' only when he saw our turbans"),
+    ("discrimination", "sarcastic", "@{h} thank you for calling security on my grandad for speaking Polish"),
+    ("data_breach", "control", "@{h} just changed my password after your reminder email, thanks for the nudge"),
+    ("legal", "control", "@{h} is the legal department open on Saturdays? need a letter for my mortgage"),
+    ("money", "control", "@{h} the charge on my card is correct, I just didn't recognise the name. all good"),
+    ("safety", "control", "@{h} the new baby seat is brilliant, easy to fit and feels really safe"),
+    ("churn", "control", "@{h} I was going to leave but the retention team gave me a great deal. staying!"),
+    ("outage", "control", "@{h} the engineer came on time and the internet is faster than ever"),
+]
+
+SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D, "E": SET_E}
+PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "tune", "E": "report"}
 """Each reported set joins the tuning part once its misses inform the rules: set B was the held-out set until
-its first measurement, then set C (44 of 56 escalated at its last report). Set D was written after C's last
-report and committed before any rule change it could have seen; it is the one reported."""
+its first measurement, then set C (44 of 56 escalated at its last report), then set D (33 of 56 with the rules
+of that day: the lab still printed the report part's misses then, so D was read). Since then the report part
+shows only how many it missed per category, never the texts; set E, committed before any rule change after D,
+is the one reported."""

@@ -92,7 +92,9 @@ class QueueFigures:
     top_tier_share: float | None = None
     tiers: dict[int, int] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
-    """The planted risk complaints left out, for reading."""
+    """The planted risk complaints left out, for reading (the tuning part only: see ``missed_kinds``)."""
+    missed_kinds: dict[str, int] = field(default_factory=dict)
+    """How many planted risk complaints were left out per ``category kind`` (all the report part shows)."""
     priorities: list[int] = field(default_factory=list)
     """Every escalation's priority, sorted (empty for the old rule, which had none)."""
 
@@ -221,12 +223,16 @@ class Replay:
                 if g.planted == "sarcastic":
                     f.sarcastic += 1
                     f.sarcastic_caught += i in severities
-                if i not in severities and texts is not None:
-                    f.missed.append(texts.get(i, ""))
+                if i not in severities:
+                    kind = f"{g.category} {g.planted}"
+                    f.missed_kinds[kind] = f.missed_kinds.get(kind, 0) + 1
+                    if texts is not None:
+                        f.missed.append(texts.get(i, ""))
             elif g.planted == "control":
                 f.controls += 1
                 f.controls_escalated += i in severities
         f.coverage = _share(f.planted_caught, f.planted)
+        f.missed_kinds = dict(sorted(f.missed_kinds.items()))
         f.tiers = dict(sorted(Counter(severities.values()).items()))
         f.top_tier = f.tiers.get(4, 0)
         f.top_tier_share = _share(f.top_tier, f.escalated)
