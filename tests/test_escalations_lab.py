@@ -41,15 +41,16 @@ def test_a_short_run_on_real_tweets_shows_what_priorities_change(shared_data: Pa
     config = parse_config({"brands": brand_config()})
     before, after = measure_queue(tune, scores, config, with_missed=True)
     assert (before.rule, after.rule) == ("before", "after")
-    assert before.planted == after.planted == 112 and after.controls == 12
+    assert before.planted == after.planted == 224 and after.controls == 24  # sets A to D
     # the old rule misses most sarcastic complaints; the new one catches most planted complaints
     assert before.sarcastic_caught <= before.sarcastic // 2 < after.sarcastic_caught
     assert after.coverage is not None and after.coverage >= 0.85 and after.planted_caught > before.planted_caught
     assert len(after.missed) == after.planted - after.planted_caught
     # and the queue stays trustworthy and workable
     assert after.precision is not None and after.precision >= 0.85
-    # (this short queue is over half planted complaints, so its urgent tier is larger than a real queue's)
-    assert after.top_tier_share is not None and after.top_tier_share <= 0.2 and before.top_tier <= 2
+    # (this short queue is about two thirds planted complaints, so its urgent tier is larger than a real queue's:
+    # the full lab's report part measures the real one)
+    assert after.top_tier_share is not None and after.top_tier_share <= 0.25 and before.top_tier <= 3
     assert after.escalated == sum(after.tiers.values()) == len(after.priorities) and before.priorities == []
     assert after.priorities == sorted(after.priorities) and after.priorities[0] >= 0
     assert after.per_day == pytest.approx(after.escalated / after.days, abs=0.1)

@@ -88,3 +88,30 @@ def test_praise_from_the_model_makes_an_unnegated_weak_term_strong() -> None:
     assert [h.strong for h in find_risks("thank you for fixing the crashes in the app", praise=True)] == [False]
     assert [h.strong for h in find_risks("the crashes are sorted now, thanks", praise=True)] == [False]
     assert [h.strong for h in find_risks("thank you for the crashes in the app", praise=True)] == [True]
+
+
+@pytest.mark.parametrize(("text", "phrase", "category"), [
+    ("@acme your site emailed me someone else's invoice", "someone else's invoice", "data_breach"),
+    ("@acme the engineer did not turn up, third time", "did not turn up", "outage"),
+    ("@acme taking my savings somewhere else after this", "taking my savings somewhere else", "churn"),
+    ("@acme my son needed stitches after your slide", "needed stitches", "safety"),
+    ("@acme the waiter laughed at my accent", "laughed at my", "discrimination"),
+    ("@acme my employment tribunal claim goes in Monday", "tribunal", "legal"),
+])
+def test_phrases_of_several_words_with_alternatives_match_as_written(text: str, phrase: str, category: str) -> None:
+    assert (phrase, category, True) in [(h.phrase, h.category, h.strong) for h in find_risks(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "@acme shut up and take my money! the new headphones look amazing",  # a meme of praise, not a robbery
+    "@acme I'm leaving for Paris tomorrow, love the new lounge",
+    "@acme love my fall collection from you",
+    "@acme thanks for speaking at our school today",
+])
+def test_everyday_phrases_near_the_new_risk_words_are_not_risks(text: str) -> None:
+    assert [h for h in find_risks(text, praise=True) if h.strong] == []
+
+
+def test_praise_of_access_or_a_deposit_returned_is_not_sarcasm() -> None:
+    for text in ("@acme love the new wheelchair ramp, thank you", "@acme thanks, deposit back in two days"):
+        assert [h.phrase for h in find_risks(text, praise=True) if h.strong] == []

@@ -58,6 +58,9 @@ STRONG: dict[str, tuple[str, ...]] = {
         "take|taking you|u|this to court", "small claims", "file|filing|filed a complaint",
         "report|reporting you|u to", "consumer protection", "attorney general",
         "better business bureau", "ombudsman", "trading standards",
+        "tribunal", "to|tell the regulator|regulators", "barrister|barristers", "breach of contract", "legal advice",
+        "issued|issuing a claim", "claim against you|u", "consumer rights", "data protection authority",
+        "to a judge", "my|our union rep",
     ),
     "safety": (
         "food poisoning", "caught|catches|catching fire", "burst into flames",
@@ -67,6 +70,12 @@ STRONG: dict[str, tuple[str, ...]] = {
         "carbon monoxide", "smoke coming out", "burned|burnt my|me", "glass in my",
         "bugs|cockroach|cockroaches|maggots|mold|mould in my", "injured my|me|us",
         "unsafe for", "safety hazard", "fire hazard", "exposed wires", "not safe for", "sparks when",
+        "needed stitches", "chipped|broke|broken my|a tooth|wrist|arm|leg|ankle|hip|nose",
+        "my|her|his wrist|arm|leg|ankle|hip is broken", "cut my|her|his hand|finger|foot|lip",
+        "scalded|scalding", "salmonella", "e coli", "listeria", "contaminated", "undercooked", "raw chicken|meat",
+        "metal|plastic|shard|hair|bone|needle|screw in my", "got sick|ill after eating", "sick after eating",
+        "ran a red light", "on his|her phone while driving", "started smoking|sparking", "gas leak",
+        "tripped over", "after my|her|his fall", "threw|thrown down", "snapped in half", "collapsed under",
     ),
     "data_breach": (
         "data breach", "data leak", "leaked my|our", "got|was|been|were hacked", "account hacked",
@@ -76,6 +85,12 @@ STRONG: dict[str, tuple[str, ...]] = {
         "strangers can log|logging into my", "someone else can log|logging into my", "used my card",
         "card being|was used",
         "another customer's|customers address|details|data|information",
+        "someone|somebody else's invoice|details|address|data|information|order|account|statements|card|payslips",
+        "another person's|customer's invoice|statements|card|payslips|order",
+        "a stranger's invoice|details|address|data|information|order|account|statements|card|payslips",
+        "who did you give|sell|share my", "someone reset|changed the|my", "can log in as me",
+        "my private|personal messages|details|data ended up", "strangers are|were receiving", "gave them access",
+        "password|passwords|details on a list",
     ),
     "outage": (
         "outage", "is|are|still|it's|its|app|site|wifi not working", "isn't|aren't working",
@@ -88,6 +103,10 @@ STRONG: dict[str, tuple[str, ...]] = {
         "never delivered",
         "arrived broken|damaged|smashed", "cancelled|canceled my flight", "flight cancelled|canceled",
         "missed my connection|flight", "on hold for", "been on hold",
+        "no show|shows", "no-show|no-shows", "didn't|never turn|turned|show|showed up", "did not turn|show up",
+        "left without us|me", "left me|us behind", "marked it|as delivered", "hour|hours wait",
+        "hours on a|the runway|tarmac", "sat on a|the runway|tarmac", "been out of order|action", "logs|logged me out",
+        "keeps crashing|freezing|buffering", "buffers every", "declined everywhere",
     ),
     "money": (
         "chargeback", "charged me twice", "charged twice", "double charged|billed|charge|charges|charging",
@@ -100,6 +119,9 @@ STRONG: dict[str, tuple[str, ...]] = {
         "charged|billed me after|since i cancelled|canceled",
         "unauthorized|unauthorised charge|charges|transaction", "hidden fees", "never signed up for",
         "booking|order|purchase|payment|charge i never made", "dispute your|the charge|charges",
+        "taking my money", "keeping|kept my deposit", "price hike|hikes for", "want|need the difference back",
+        "billed|cashed twice", "gave me nothing", "nothing in return", "admin fee", "surprise charge",
+        "charge|charges for a delivery|order|service that|i", "never asked for", "insurance i never",
     ),
     "churn": (
         "cancel|cancelling|canceling my subscription|account|membership|contract|plan|service",
@@ -112,6 +134,12 @@ STRONG: dict[str, tuple[str, ...]] = {
         "will not be back|renewing|returning", "last time i fly|order|buy|shop|use",
         "unsubscribe me", "unsubscribing from", "leaving you for", "moving my|our mortgage|account|business to",
         "try|trying the competition", "delete|deleting my account", "deleting the app",
+        "i'm|im|we're leaving you|your", "ported|porting my number", "pac code", "sent|given|giving my notice",
+        "moving my|our accounts|account", "never come|coming back", "won't be coming back", "ending the|our contract",
+        "taking my|our pension|savings|mortgage|accounts|account|custom elsewhere",
+        "taking my|our pension|savings|mortgage|accounts|account|custom somewhere else",
+        "to someone who answers", "the new provider", "a customer of your rival|competitor", "how to leave",
+        "so easy to leave", "i left you",
     ),
     "discrimination": (
         "racist|racism", "racial profiling", "profiled me|us", "sexist|sexism",
@@ -120,6 +148,11 @@ STRONG: dict[str, tuple[str, ...]] = {
         "because i'm|im black|trans|gay|disabled|muslim|jewish|deaf|blind|old",
         "because i am black|trans|gay|disabled|muslim|jewish|deaf|blind|old", "because i'm|im a woman",
         "refused to serve me|us",
+        "age|racial|disability|sex|religious|pregnancy discrimination",
+        "only the white|black|brown|asian customers|kids|people", "only greet the", "only black|white|asian customer",
+        "because of my guide dog|wheelchair|accent|name|religion|race|disability|hijab|turban",
+        "because he|she has autism", "because he|she has down syndrome", "because my son|daughter has", "laughed at my",
+        "told her|him|us to wait outside", "mocking disabled", "calling security on",
     ),
 }
 """Strong phrases per category: each escalates a mention addressed to the brand on its own."""
@@ -127,14 +160,18 @@ STRONG: dict[str, tuple[str, ...]] = {
 WEAK: dict[str, tuple[str, ...]] = {
     "legal": ("sue", "suing", "lawsuit", "legal", "court", "illegal", "liable"),
     "safety": ("dangerous", "danger", "exploded", "hospital", "injury|injured", "burned", "recall", "poisoning",
-               "unsafe", "sparks|sparking"),
-    "data_breach": ("breach", "leak|leaked", "hack|hacked", "privacy", "password", "phishing", "spam|spammers"),
+               "unsafe", "sparks|sparking", "overheating|overheats", "collapsed", "smoke alarm", "wet floor", "shard"),
+    "data_breach": ("breach", "leak|leaked", "hack|hacked", "privacy", "password", "phishing", "spam|spammers",
+                    "scam texts|calls"),
     "outage": ("down", "broken", "crash|crashed|crashing", "glitch", "bug", "error", "delayed|delay", "lost",
-               "cancelled|canceled", "offline", "power cut", "blackout", "on hold"),
+               "cancelled|canceled", "offline", "power cut", "blackout", "on hold", "buffering|buffers",
+               "out of order", "no show", "overbooked", "declined", "technical issue", "dial up"),
     "money": ("refund|refunds|refunded", "money back", "charged", "fee|fees", "billing|bill|billed", "overcharge",
-              "expensive", "dispute"),
-    "churn": ("cancel|cancelling|canceling", "unsubscribe", "switching", "competitor|competitors|competition"),
-    "discrimination": ("discrimination", "discriminate", "profiling"),
+              "expensive", "dispute", "deposit", "price hike", "debited"),
+    "churn": ("cancel|cancelling|canceling", "unsubscribe", "switching", "competitor|competitors|competition",
+              "goodbye", "rival", "new provider", "elsewhere"),
+    "discrimination": ("discrimination", "discriminate", "profiling", "wheelchair", "disabled", "deaf",
+                       "autism|autistic"),
 }
 """Weak terms per category: raise the priority of a negative mention, never escalate alone (but see sarcasm)."""
 
@@ -145,10 +182,16 @@ SARCASM_CUES = (
     "cheers for", "congrats|congratulations", "what a great|deal|treat|journey", "really appreciate",
     "amazing how", "lovely to see", "brilliant", "genius", "bravo", "well done", "impressive", "stellar",
     "oh great", "just what i needed", "best customer service", "10/10", "5 stars", "truly a pleasure",
+    "such value|loyalty", "world class", "very reassuring|helpful|thoughtful|efficient|inclusive|welcoming|kind",
+    "really helpful", "so happy to", "so convenient", "so kind|nice of", "nice to see", "great to see|know",
+    "great that", "love the surprise", "unforgettable", "highlight of my", "you're on a roll", "so reassuring",
+    "lovely to", "fantastic how", "amazing how fast", "great value", "great customer", "nothing like a",
 )
 """Praise that, around a problem, is the usual frame of sarcasm ("thanks for the 6 hour delay")."""
-RESOLUTIONS = frozenset({"refund", "refunds", "refunded", "money back"})
-"""Weak terms a grateful customer names too ("thanks for the refund"): sarcasm never makes them strong."""
+RESOLUTIONS = frozenset({"refund", "refunds", "refunded", "money back", "deposit", "wheelchair", "disabled", "deaf",
+                         "autism", "autistic"})
+"""Weak terms a grateful customer names too ("thanks for the refund", "love the wheelchair ramp"): sarcasm never
+makes them strong."""
 RESOLVED_CUES = frozenset({
     "fix", "fixed", "fixes", "fixing", "sorted", "sorting", "resolved", "resolving", "solved", "solving",
     "repaired", "replaced", "restored", "recovered", "handled",

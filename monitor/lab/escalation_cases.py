@@ -346,4 +346,5 @@ PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "tune", "E": "report"}
 its first measurement, then set C (44 of 56 escalated at its last report), then set D (33 of 56 with the rules
 of that day: the lab still printed the report part's misses then, so D was read). Since then the report part
 shows only how many it missed per category, never the texts; set E, committed before any rule change after D,
-is the one reported."""
+is the one reported. It is a weak held-out set: its author wrote the wider phrase lists in the same sitting, right
+after it, and some of their phrases echo its wording (README, escalation figures)."""
