@@ -1,11 +1,12 @@
 """Planted cases for the escalation lab, written by hand: risk complaints (plain and sarcastic) and traps.
 
-Five sets worded independently: ``A`` to ``D`` are for tuning, ``E`` only for reporting (see :data:`PARTS`). Each
+Six sets worded independently: ``A`` to ``E`` are for tuning, ``F`` only for reporting (see :data:`PARTS`). Each
 case is ``(category, kind, text)`` where kind is ``plain`` or ``sarcastic`` (a risk complaint
 that must be escalated) or ``control`` (a mention that names a risk word but is no complaint:
 negated and grateful, or an innocent use; it must stay out). ``{h}`` is the brand's handle.
 Set B was written to avoid the risk lists' wording; set C, in plain customer wording, without
-looking at the lists; sets D and E in the same way, by an author who had read the lists. So the report measures how the rules generalise, not whether they match
+looking at the lists; sets D and E in the same way, by an author who had read the lists; set F by an
+author who never had. So the report measures how the rules generalise, not whether they match
 what they were written from.
 """
 
@@ -340,11 +341,92 @@ SET_E: list[Case] = [
     ("outage", "control", "@{h} the engineer came on time and the internet is faster than ever"),
 ]
 
-SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D, "E": SET_E}
-PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "tune", "E": "report"}
+SET_F: list[Case] = [
+    # legal - plain
+    ("legal", "plain", "@{h} six weeks and no reply, so I'm filing a formal complaint with the Financial Ombudsman tomorrow."),
+    ("legal", "plain", "@{h} my solicitor will be in touch about the deposit you refused to return. small claims court it is"),
+    ("legal", "plain", "@{h} third mis-sold contract this year. Reporting you to Ofcom, screenshots all saved"),
+    ("legal", "plain", "@{h} you denied my flood claim after your own assessor approved it. my lawyer has the paperwork now"),
+    ("legal", "plain", "@{h} you've left me no choice, I'm filing with the FTC and my state attorney general today"),
+    # legal - sarcastic
+    ("legal", "sarcastic", "@{h} love how the only way to get a callback is apparently a letter from my attorney. see you in court \U0001F643"),
+    ("legal", "sarcastic", "@{h} cheers for giving me enough material for a full complaint to the CAA, really appreciate the effort"),
+    ("legal", "sarcastic", "@{h} great job ignoring four emails. the county court summons should land on your desk shortly, enjoy"),
+    # safety - plain
+    ("safety", "plain", "@{h} found a shard of glass in my daughter's yoghurt from your Leeds store, she cut her lip on it"),
+    ("safety", "plain", "@{h} treadmill belt snapped mid-run and threw me off. twisted ankle and the staff just shrugged"),
+    ("safety", "plain", "@{h} your driver was doing 80 in a 30 and nearly hit a cyclist, I was terrified in the back seat"),
+    ("safety", "plain", "@{h} whole family got food poisoning after Friday's takeaway, my son ended up in A&E"),
+    ("safety", "plain", "@{h} your engineer left a gas pipe leaking in our kitchen. we could smell it all night, this is dangerous"),
+    # safety - sarcastic
+    ("safety", "sarcastic", "@{h} much appreciated, the phone charger I bought from you melted and scorched my bedside table. really lit up the room \U0001F525"),
+    ("safety", "sarcastic", "@{h} love that the chicken came pink in the middle, nothing says date night like vomiting till 3am"),
+    ("safety", "sarcastic", "@{h} brilliant service from the flight attendant who shoved my elderly mum so hard she fell in the aisle"),
+    # data_breach - plain
+    ("data_breach", "plain", "@{h} someone logged into my account from Romania and changed my email, now I can't get back in"),
+    ("data_breach", "plain", "@{h} you just emailed me another customer's full bank statement. so who has mine??"),
+    ("data_breach", "plain", "@{h} my account got hacked, there are 4 strange profiles on it and my watch history is full of stuff I never watched"),
+    ("data_breach", "plain", "@{h} your app showed me a stranger's home address and phone number when I opened my order"),
+    ("data_breach", "plain", "@{h} why does my policy with my medical history show up in a google search?? massive privacy violation"),
+    # data_breach - sarcastic
+    ("data_breach", "sarcastic", "@{h} thanks for texting my PIN to my ex's number, super secure stuff \U0001F44F"),
+    ("data_breach", "sarcastic", "@{h} so nice finding out about your data leak from the news instead of from you. very transparent"),
+    ("data_breach", "sarcastic", "@{h} good to know my password was stored in plain text all along, top notch security team you've got there"),
+    # outage - plain
+    ("outage", "plain", "@{h} broadband has been down since Tuesday and nobody can tell me when it'll be back"),
+    ("outage", "plain", "@{h} parcel marked as delivered but it never came. not at the door, not with the neighbours, nowhere"),
+    ("outage", "plain", "@{h} flight cancelled at 2am with no rebooking and no hotel. stuck at JFK with two kids"),
+    ("outage", "plain", "@{h} booked a 5am ride to the airport, driver never showed and the app kept saying 2 mins away"),
+    ("outage", "plain", "@{h} banking app has been throwing errors all morning, can't get into my account or pay anyone"),
+    # outage - sarcastic
+    ("outage", "sarcastic", "@{h} adore paying for 4K just to stare at a buffering wheel every Friday night \U0001F644"),
+    ("outage", "sarcastic", "@{h} thanks for the 4-hour delivery window that turned into no delivery at all, really made my day"),
+    ("outage", "sarcastic", "@{h} great work on the power cut, third one this week. candles are lovely this time of year"),
+    # money - plain
+    ("money", "plain", "@{h} charged twice for the same order, \u00a364.99 each time. please refund the duplicate"),
+    ("money", "plain", "@{h} I cancelled my membership in March and you've still taken the fee in April and May"),
+    ("money", "plain", "@{h} still waiting on a refund for a cancelled flight from 8 weeks ago. $430 is not small change"),
+    ("money", "plain", "@{h} checkout said $12 and my card got hit for $27 after service fees nobody mentioned"),
+    ("money", "plain", "@{h} my electricity bill jumped to \u00a3380 for a month we were away, the meter reading is obviously wrong"),
+    # money - sarcastic
+    ("money", "sarcastic", "@{h} what a lovely surprise, a \u00a390 roaming charge for a day trip to France. very generous of you"),
+    ("money", "sarcastic", "@{h} appreciate the 'free trial' that quietly billed me \u00a314.99 a month for half a year \U0001F602"),
+    ("money", "sarcastic", "@{h} amazing how refunds take 10 working days but charging me takes about 10 seconds"),
+    # churn - plain
+    ("churn", "plain", "@{h} that's it, moving my mortgage and savings elsewhere. 15 years a customer and this is how you treat me"),
+    ("churn", "plain", "@{h} please cancel my subscription, I've switched to a competitor that actually works"),
+    ("churn", "plain", "@{h} porting my number out this week. done with the dropped calls"),
+    ("churn", "plain", "@{h} I want to cancel my membership, how do I do it without coming in person?"),
+    ("churn", "plain", "@{h} won't be renewing my car insurance next month, premium went up 40% for no reason"),
+    # churn - sarcastic
+    ("churn", "sarcastic", "@{h} thank you for making the decision to switch so easy, honestly couldn't have done it without you"),
+    ("churn", "sarcastic", "@{h} love the loyalty deals being for new customers only. guess I'll go be a new customer somewhere else"),
+    ("churn", "sarcastic", "@{h} nice one, you turned a lifelong fan into a former customer in a single phone call \U0001F44D"),
+    # discrimination - plain
+    ("discrimination", "plain", "@{h} your security guard followed me and my brother round the whole shop. we were the only black customers in there"),
+    ("discrimination", "plain", "@{h} driver refused to take me because of my guide dog. this happens almost every week"),
+    ("discrimination", "plain", "@{h} your call centre agent mocked my accent and then pretended he couldn't understand me"),
+    ("discrimination", "plain", "@{h} told my wheelchair 'wasn't allowed' on the gym floor. that's not health and safety, it's discrimination"),
+    ("discrimination", "plain", "@{h} my wife was refused service for wearing a hijab and the manager just stood there watching"),
+    # discrimination - sarcastic
+    ("discrimination", "sarcastic", "@{h} so inclusive of your waiter to be lovely to every table except ours, the one with two dads \U0001F642"),
+    ("discrimination", "sarcastic", "@{h} cheers for telling my 72 year old dad he's 'too old' for online banking and should just go to a branch"),
+    ("discrimination", "sarcastic", "@{h} fab customer service, your rep called me sweetheart then asked to speak to my husband about MY account"),
+    # controls
+    ("outage", "control", "@{h} just wanted to say thanks, the broadband's back up and the engineer was brilliant"),
+    ("safety", "control", "@{h} that new spicy wings burger is a killer, absolutely fire \U0001F525 more of this please"),
+    ("money", "control", "@{h} quick question, if I return something in store does the refund go back to my card or as store credit?"),
+    ("legal", "control", "@{h} my lawyer mate recommended your home insurance, do you cover listed buildings?"),
+    ("data_breach", "control", "@{h} thanks for the quick fix after my account got hacked, passwords reset and money back within a day. great team"),
+    ("churn", "control", "@{h} was about to cancel but your team sorted my bill out, so I'm staying put. thank you Sarah!"),
+]
+
+SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D, "E": SET_E, "F": SET_F}
+PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "tune", "E": "tune", "F": "report"}
 """Each reported set joins the tuning part once its misses inform the rules: set B was the held-out set until
 its first measurement, then set C (44 of 56 escalated at its last report), then set D (33 of 56 with the rules
 of that day: the lab still printed the report part's misses then, so D was read). Since then the report part
-shows only how many it missed per category, never the texts; set E, committed before any rule change after D,
-is the one reported. It is a weak held-out set: its author wrote the wider phrase lists in the same sitting, right
-after it, and some of their phrases echo its wording (README, escalation figures)."""
+shows only how many it missed per category, never the texts. Set E was committed before the rule change after
+D, but its author wrote the wider phrase lists in the same sitting and some of their phrases echo its wording, so
+it joined the tuning part too. Set F, the one reported, was written by a second author who never read the rules
+or the lists (given only the categories, the kinds and this format)."""
