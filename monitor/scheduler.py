@@ -107,4 +107,5 @@ def run_forever(app: App, *, stop: threading.Event | None = None, install_signal
             pass
     finally:
         sched.shutdown(wait=True)
+        gc.unfreeze()  # a process that goes on (a test, an embedding program) collects them again
         log.info("scheduler stopped cleanly")
