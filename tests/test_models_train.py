@@ -179,3 +179,63 @@ def test_bias_tuning_balances_recall() -> None:
     before = scores(labels, logits.argmax(1))["macro_recall"]
     bias = tune_bias(logits, labels)
     assert scores(labels, (logits + bias).argmax(1))["macro_recall"] > before
+
+
+def _copy_run(src: Path, dst: Path, **brand_dev: float) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    meta = json.loads((dst / "meta.json").read_text())
+    meta["dev"]["brand"].update(brand_dev)
+    (dst / "meta.json").write_text(json.dumps(meta))
+    return dst
+
+
+def test_promote_ships_a_run_only_when_the_dev_folds_and_the_brand_guard_agree(tiny_model: Path,
+                                                                              tmp_path: Path) -> None:
+    from monitor.cli.model import promote_cmd
+
+    shipped = _copy_run(tiny_model, tmp_path / "shipped", recall_1=0.70, precision_0=0.60)
+    before = (shipped / "weights.safetensors").read_bytes()
+    meta = json.loads((shipped / "meta.json").read_text())
+    crit = meta["dev"]["criterion"]
+    # a better criterion, but more neutral brand mentions called negative: refused, nothing changes
+    worse = _copy_run(tiny_model, tmp_path / "worse", recall_1=0.68, precision_0=0.61)
+    w = json.loads((worse / "meta.json").read_text())
+    w["dev"]["criterion"] = crit + 0.02
+    (worse / "meta.json").write_text(json.dumps(w))
+    refused = CliRunner().invoke(promote_cmd, [str(worse), "--into", str(shipped)])
+    assert refused.exit_code == 3, refused.output
+    assert "FAIL brand head, dev neutral recall: 0.6800 (shipped 0.7000, needs >= 0.6900)" in refused.output
+    assert (shipped / "weights.safetensors").read_bytes() == before
+    assert json.loads((shipped / "meta.json").read_text())["version"] == meta["version"]
+    # within the tolerance on both brand figures and better on the criterion: promoted, files and all
+    better = _copy_run(tiny_model, tmp_path / "better", recall_1=0.695, precision_0=0.62)
+    b = json.loads((better / "meta.json").read_text())
+    b["dev"]["criterion"] = crit + 0.01
+    (better / "meta.json").write_text(json.dumps(b))
+    dry = CliRunner().invoke(promote_cmd, [str(better), "--into", str(shipped), "--dry-run"])
+    assert dry.exit_code == 0 and "dry run: nothing changed" in dry.output
+    assert json.loads((shipped / "meta.json").read_text())["dev"]["criterion"] == crit
+    done = CliRunner().invoke(promote_cmd, [str(better), "--into", str(shipped)])
+    assert done.exit_code == 0, done.output
+    assert json.loads((shipped / "meta.json").read_text())["dev"]["criterion"] == crit + 0.01
+    assert (shipped / "model.onnx").read_bytes() == (better / "model.onnx").read_bytes()
+    assert not [p for p in shipped.iterdir() if p.name.startswith(".promote-")]
+    assert Scorer(str(shipped), backend="torch").score(["I love this"])[0].label in {"negative", "neutral", "positive"}
+
+
+def test_promote_refuses_runs_whose_dev_folds_differ_or_that_are_not_runs(tiny_model: Path, tmp_path: Path) -> None:
+    from monitor.cli.model import promote_cmd
+
+    other = _copy_run(tiny_model, tmp_path / "other")
+    meta = json.loads((other / "meta.json").read_text())
+    meta["settings"]["dev_fraction"] = 0.2
+    (other / "meta.json").write_text(json.dumps(meta))
+    result = CliRunner().invoke(promote_cmd, [str(other), "--into", str(tiny_model)])
+    assert result.exit_code == 1
+    assert "settings.dev_fraction differs (0.2 in" in result.output and "retrain with the same setting" in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(promote_cmd, [str(empty), "--into", str(tiny_model)])
+    assert result.exit_code == 1 and "lacks meta.json or weights.safetensors" in result.output

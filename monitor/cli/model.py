@@ -1,4 +1,4 @@
-"""The model's commands, ``monitor pretrain``, ``monitor train`` and ``monitor eval``: the CLI over ``models``.
+"""The model's commands, ``monitor pretrain``, ``train``, ``soup``, ``promote`` and ``eval``: the CLI over ``models``.
 
 The ``models`` package never reads the database: ``eval --corrections`` loads the people's
 corrections here (through :mod:`monitor.scoring`) and hands ``models`` plain texts and labels.
@@ -84,6 +84,32 @@ def soup_cmd(runs: tuple[str, ...], out: str, do_release: bool) -> None:
     v = meta["val"]
     click.echo(f"soup of {len(meta['soup'])} run(s) {meta['version']}: dev criterion {meta['dev']['criterion']:.4f}, "
                f"val macro-recall {v['macro_recall']:.4f} -> {out}")
+
+
+PROMOTE_REFUSED = 3
+
+
+@command("promote")
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--into", type=click.Path(exists=True, file_okay=False), default=_artifact_default,
+              show_default="models/sentiment", help="The artifact the run would replace.")
+@click.option("--tolerance", type=click.FloatRange(0, 0.2), default=0.01, show_default=True,
+              help="How far the brand head's dev neutral recall and negative precision may fall.")
+@click.option("--dry-run", is_flag=True, help="Print the verdict and change nothing.")
+def promote_cmd(run: str, into: str, tolerance: float, dry_run: bool) -> None:
+    """Ship a `monitor train` (or `soup`) run in place of the current model, only if its dev folds say it is
+    better and its brand head does not call more neutral mentions negative (exit 3 when the rule refuses it,
+    1 when the folders cannot be compared). Validation is never read: run `monitor eval` after."""
+    from models.promote import promote
+
+    verdict = promote(Path(run), Path(into), tolerance=tolerance, dry_run=dry_run, log=click.echo)
+    for c in verdict.checks:
+        click.echo(f"  {'ok  ' if c.passed else 'FAIL'} {c.name}: {c.candidate:.4f} (shipped {c.shipped:.4f}, "
+                   f"needs {'>' if c.bar == c.shipped else '>='} {c.bar:.4f})")
+    if not verdict.promote:
+        click.echo(f"kept the shipped model: {run} fails the rule above")
+        raise SystemExit(PROMOTE_REFUSED)
+    click.echo("the rule says promote" + (" (dry run: nothing changed)" if dry_run else ""))
 
 
 def _optional_data(value: str) -> str | None:
