@@ -239,3 +239,16 @@ def test_promote_refuses_runs_whose_dev_folds_differ_or_that_are_not_runs(tiny_m
     empty.mkdir()
     result = CliRunner().invoke(promote_cmd, [str(empty), "--into", str(tiny_model)])
     assert result.exit_code == 1 and "lacks meta.json or weights.safetensors" in result.output
+
+
+def test_pretrain_resumes_only_with_the_held_out_size_it_started_with(tmp_path: Path) -> None:
+    from monitor.cli.model import pretrain_cmd
+
+    out = str(tmp_path / "tapt")
+    args = ["--out", out, "--limit", "200", "--batch-size", "16", "--threads", "1"]
+    first = CliRunner().invoke(pretrain_cmd, [*args, "--heldout", "40"])
+    assert first.exit_code == 0, first.output
+    other = CliRunner().invoke(pretrain_cmd, [*args])  # the default held-out size is another setting
+    assert other.exit_code == 1 and "checkpoint from other settings" in other.output
+    again = CliRunner().invoke(pretrain_cmd, [*args, "--heldout", "40"])
+    assert again.exit_code == 0 and "resuming at step" in again.output, again.output

@@ -45,15 +45,17 @@ def _data_default(split: str) -> str | None:
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--limit", type=int, default=None, help="Use only this many tweets (a quick check).")
 @click.option("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice).")
+@click.option("--heldout", type=click.IntRange(1), default=2000, show_default=True,
+              help="Tweets held out to watch the loss (a run resumes only with the value it started with).")
 def pretrain_cmd(out: str, base_model: str, epochs: float, lr: float, batch_size: int, limit: int | None,
-                 threads: int | None) -> None:
+                 threads: int | None, heldout: int) -> None:
     """Continue masked-language-model training on the TweetEval training tweets (task-adaptive
     pretraining); resumable: run it again with the same --out to continue. `train --init-from OUT` uses it."""
     from models.pretrain import PretrainSettings, pretrain
 
     try:
         info = pretrain(PretrainSettings(out=out, base_model=base_model, epochs=epochs, lr=lr, batch_size=batch_size,
-                                         limit=limit, threads=threads), log=click.echo)
+                                         limit=limit, threads=threads, heldout=heldout), log=click.echo)
     except (FileNotFoundError, ValueError) as err:
         raise MonitorError(str(err)) from None
     click.echo(f"held-out MLM loss {info['heldout_loss_before']:.3f} -> {info['heldout_loss_after']:.3f}; "
