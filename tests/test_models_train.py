@@ -214,6 +214,9 @@ def test_promote_ships_a_run_only_when_the_dev_folds_and_the_brand_guard_agree(t
     b = json.loads((better / "meta.json").read_text())
     b["dev"]["criterion"] = crit + 0.01
     (better / "meta.json").write_text(json.dumps(b))
+    exact = CliRunner().invoke(promote_cmd, [str(better), "--into", str(shipped), "--tolerance", "0"])
+    assert exact.exit_code == 3  # no room: the bar is the shipped figure itself, and reaching it is enough
+    assert "FAIL brand head, dev neutral recall: 0.6950 (shipped 0.7000, needs >= 0.7000)" in exact.output
     dry = CliRunner().invoke(promote_cmd, [str(better), "--into", str(shipped), "--dry-run"])
     assert dry.exit_code == 0 and "dry run: nothing changed" in dry.output
     assert json.loads((shipped / "meta.json").read_text())["dev"]["criterion"] == crit

@@ -107,7 +107,7 @@ def promote_cmd(run: str, into: str, tolerance: float, dry_run: bool) -> None:
     verdict = promote(Path(run), Path(into), tolerance=tolerance, dry_run=dry_run, log=click.echo)
     for c in verdict.checks:
         click.echo(f"  {'ok  ' if c.passed else 'FAIL'} {c.name}: {c.candidate:.4f} (shipped {c.shipped:.4f}, "
-                   f"needs {'>' if c.bar == c.shipped else '>='} {c.bar:.4f})")
+                   f"needs {'>' if c.strict else '>='} {c.bar:.4f})")
     if not verdict.promote:
         click.echo(f"kept the shipped model: {run} fails the rule above")
         raise SystemExit(PROMOTE_REFUSED)
