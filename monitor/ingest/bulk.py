@@ -12,6 +12,7 @@ the same mention win: only the rows that went in are linked, counted and returne
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -97,7 +98,7 @@ def insert(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[int]:
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         return _copy_mentions(conn, rows)
-    when = _time_format(conn)
+    when = _time_format(conn.dialect)
     conn.exec_driver_sql(
         f"INSERT INTO mention ({', '.join(COLUMNS)}) VALUES ({', '.join(['?'] * len(COLUMNS))}) "
         "ON CONFLICT (platform, native_id) DO NOTHING",
@@ -133,18 +134,20 @@ def insert_links(session: Session, links: Sequence[tuple[int, int, datetime, lis
             for mid, bid, t, terms in links:
                 copy.write_row((mid, bid, t, json.dumps(terms)))
         return
-    when = _time_format(conn)
+    when = _time_format(conn.dialect)
     conn.exec_driver_sql(f"INSERT INTO mention_brand ({', '.join(LINK_COLUMNS)}) VALUES (?, ?, ?, ?)",
                          [(mid, bid, when(t), _ENCODE(terms)) for mid, bid, t, terms in links])
 
 
-def _time_format(conn: Any) -> Any:
+@functools.lru_cache(maxsize=8)
+def _time_format(dialect: Any) -> Any:
     """How this dialect's driver takes a naive datetime for ``mention.created_at``: SQLAlchemy's own
     bind processor for the dialect (SQLite stores text in one fixed format, ``2026-11-20
     13:00:00.000000``, and range queries compare with that text; the driver's default adapter would
     drop a whole second's fraction, which sorts before it). ``datetime.isoformat`` writes the same
-    text three times faster, so it is used when it agrees with the processor on a probe."""
-    processor = M.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    text three times faster, so it is used when it agrees with the processor on a probe. Decided once
+    per dialect, not per page."""
+    processor = M.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
     if processor is None:  # PostgreSQL's driver takes datetimes
         return lambda value: value
     if processor(_PROBE) == _iso(_PROBE):

@@ -183,14 +183,11 @@ class BrandMatcher:
         """False when ``folded`` lacks every plain substring a rule needs (then no rule can fire)."""
         return any(n in folded for n in self.needles)
 
-    def hits(self, text: str, folded: str, tags: str, *, excluding: bool = True,
-             checked: bool = False) -> list[Hit]:
+    def hits(self, text: str, folded: str, tags: str, *, excluding: bool = True) -> list[Hit]:
         """The rules that fire on ``text`` (NFKC-normalised; ``folded`` is :func:`fold` of it,
         ``tags`` its :func:`camel_parts`), de-duplicated, in the order found; empty when an
-        exclusion matches (unless ``excluding`` is False). ``checked``: the caller has already seen
-        :meth:`could_match` say yes."""
-        if not checked and not self.could_match(folded):
-            return []
+        exclusion matches (unless ``excluding`` is False). Callers skip the brands whose
+        :meth:`could_match` says no, which is what makes a brand the text does not name cheap."""
         found: list[Hit] = []
         for pattern, haystack in ((self.words, folded), (self.words, tags), (self.bare_tickers, text)):
             if pattern is None or not haystack:
@@ -241,7 +238,7 @@ class Matcher:
         tags = camel_parts(text)
         out = {}
         for b in candidates:
-            found = b.hits(text, folded, tags, checked=True)
+            found = b.hits(text, folded, tags)
             if found:
                 out[b.name] = found
         return out
@@ -253,7 +250,8 @@ class Matcher:
         tags = camel_parts(text)
         out = {}
         for b in self.brands:
-            if b.hits(text, folded, tags, excluding=False) and (veto := b.vetoed_by(folded, tags)):
+            if (b.could_match(folded) and b.hits(text, folded, tags, excluding=False)
+                    and (veto := b.vetoed_by(folded, tags))):
                 out[b.name] = veto
         return out
 
