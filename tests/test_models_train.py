@@ -255,3 +255,12 @@ def test_pretrain_resumes_only_with_the_held_out_size_it_started_with(tmp_path: 
     assert other.exit_code == 1 and "checkpoint from other settings" in other.output
     again = CliRunner().invoke(pretrain_cmd, [*args, "--heldout", "40"])
     assert again.exit_code == 0 and "resuming at step" in again.output, again.output
+
+
+def test_model_command_options_out_of_range_are_clear_errors(tmp_path: Path) -> None:
+    from monitor.cli.model import pretrain_cmd, promote_cmd
+
+    bad = CliRunner().invoke(pretrain_cmd, ["--out", str(tmp_path / "t"), "--heldout", "0"])
+    assert bad.exit_code == 2 and "--heldout" in bad.output and not (tmp_path / "t").exists()
+    bad = CliRunner().invoke(promote_cmd, [str(tmp_path), "--into", str(tmp_path), "--tolerance", "0.5"])
+    assert bad.exit_code == 2 and "--tolerance" in bad.output
