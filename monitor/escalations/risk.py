@@ -329,6 +329,16 @@ def find_risks(text: str, extra_strong: Mapping[str, Iterable[str]] | None = Non
     return hits
 
 
+def praise_frame(text: str, praise: bool = False) -> bool:
+    """Whether ``text`` frames what it says in praise without saying a problem was dealt with: the
+    model reads it as positive (``praise``) or a stock frame is there, and no :data:`RESOLVED_CUES`
+    word is ("thanks for fixing the crashes" is thanks). What makes a resemblance sarcasm."""
+    folded = _fold(text)
+    if not praise and _sarcasm_cues().search(folded) is None:
+        return False
+    return not any(w in RESOLVED_CUES for w in _WORD.findall(folded))
+
+
 @lru_cache(maxsize=1)
 def _sarcasm_cues() -> re.Pattern[str]:
     pattern = term_regex(tuple(p for cue in SARCASM_CUES for p in expand(cue)))

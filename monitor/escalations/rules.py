@@ -7,7 +7,9 @@ A mention is escalated for a brand when either
 - it is **addressed to the brand** and names a **strong risk phrase** (``risk.py``), unless
   the phrase is negated *and* the model is confidently positive (``p_positive >=
   escalation.confident_positive``). Sarcasm reads as praise to the model, so the tone alone
-  never excuses "thank you for leaving my grandma stranded".
+  never excuses "thank you for leaving my grandma stranded". A mention that **reads like** one of
+  a category's example complaints (``semantic.py``, ``escalation.semantic``), in wording no list
+  holds, counts as a weak term of that category, and as a strong phrase when praise frames it.
 
 A person's correction wins: corrected to negative counts as ``p_negative`` 1; corrected to
 anything else is never escalated. Each escalation keeps short reasons, its priority and its
@@ -33,7 +35,8 @@ from sqlmodel import Session, col, select
 from collectors.base import full_text
 from monitor.config import BrandConfig, Config, EscalationConfig
 from monitor.escalations.priority import REPEAT_POINTS, Priority, Signals, compute, strong_hits, tier
-from monitor.escalations.risk import RiskHit, find_risks
+from monitor.escalations.risk import RiskHit, find_risks, praise_frame
+from monitor.escalations.semantic import Resemblance, RiskExamples, risk_examples
 from monitor.store import (
     UNSUPPORTED,
     Brand,
@@ -86,13 +89,29 @@ def excused(risks: Iterable[RiskHit], p_positive: float, rules: EscalationConfig
     return frozenset(h.phrase for h in risks if h.strong and h.negated)
 
 
+def resembles(hit: Resemblance, sarcastic: bool) -> RiskHit:
+    """A risk found by resemblance ("like 'I was overcharged'"): weak, as a listed weak term is, and
+    strong when praise frames it (sarcasm, the case the model's tone gets wrong)."""
+    return RiskHit(hit.category, f"like '{hit.example}'", strong=sarcastic, negated=False, sarcastic=sarcastic)
+
+
 def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: EscalationConfig,
                 brand: BrandConfig | None, *, now: datetime, prior_contacts: int = 0,
-                p_anger: float | None = None) -> tuple[Signals, str | None]:
-    """The :class:`Signals` of one mention for one brand, and the handle it is addressed to (or None)."""
+                p_anger: float | None = None, examples: RiskExamples | None = None) -> tuple[Signals, str | None]:
+    """The :class:`Signals` of one mention for one brand, and the handle it is addressed to (or None).
+
+    With ``examples``, a mention addressed to the brand that names no strong risk phrase is also
+    compared with the example complaints; one it resembles adds a hit of that category, weak (it
+    raises the priority with the negativity: "is the app down?" resembles an outage too) unless
+    praise frames it, which is sarcasm and strong.
+    """
     text = full_text(mention.title, mention.text)
     risks = tuple(find_risks(text, rules.risk_phrases, rules.risk_terms, praise=p_positive >= rules.sarcasm_tone))
     handle = addressed_handle(text, mention.in_reply_to, brand.handles if brand else [])
+    if examples is not None and handle is not None and not any(h.strong for h in risks):
+        hit = examples.match(text)
+        if hit is not None:
+            risks = (*risks, resembles(hit, praise_frame(text, p_positive >= rules.sarcasm_tone)))
     engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
     signals = Signals(p_negative=p_negative, risks=risks, excused=excused(risks, p_positive, rules),
                       addressed=handle is not None, author_reach=mention.author_reach, engagement=engagement,
@@ -117,14 +136,15 @@ def judge(signals: Signals, handle: str | None, rules: EscalationConfig) -> Verd
 
 def evaluate(mention: Mention, p_negative: float, rules: EscalationConfig, brand: BrandConfig | None, *,
              p_positive: float = 0.0, now: datetime | None = None, prior_contacts: int = 0,
-             p_anger: float | None = None) -> Verdict | None:
+             p_anger: float | None = None, examples: RiskExamples | None = None) -> Verdict | None:
     """Apply the rules to one mention; returns a :class:`Verdict`, or None if it needs no human.
 
     ``now`` (default: the mention's own time) sets the post's age; ``prior_contacts`` is how
     many earlier mentions of the brand its author wrote within ``repeat_window``.
     """
     signals, handle = signals_for(mention, p_negative, p_positive, rules, brand,
-                                  now=now or mention.created_at, prior_contacts=prior_contacts, p_anger=p_anger)
+                                  now=now or mention.created_at, prior_contacts=prior_contacts, p_anger=p_anger,
+                                  examples=examples)
     return judge(signals, handle, rules)
 
 
@@ -196,7 +216,11 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
         watermark = state.watermark
         pending: dict[tuple[int, str], Escalation] = {}
         rules_of: dict[int, EscalationConfig] = {}
-        for mention, brand_id, p_neg, p_pos, scored_at, corrected, model_label, p_anger in session.exec(query).all():
+        rows = session.exec(query).all()
+        examples = risk_examples(config.escalation.semantic)
+        if examples is not None:  # one batch for every addressed text, instead of one model call each
+            examples.nearest(_addressed_texts(rows, brands, brands_cfg))
+        for mention, brand_id, p_neg, p_pos, scored_at, corrected, model_label, p_anger in rows:
             watermark = max(watermark or scored_at, scored_at)
             if corrected is not None and corrected != Label.negative:
                 continue
@@ -209,7 +233,7 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
                 rules_of[brand_id] = config.escalation.for_brand(brand.name) if brand else config.escalation
             rules = rules_of[brand_id]
             brand_cfg = brands_cfg.get(brand.name.lower()) if brand else None
-            verdict = _verdict(session, mention, brand_id, p_neg, p_pos, rules, brand_cfg, now, p_anger)
+            verdict = _verdict(session, mention, brand_id, p_neg, p_pos, rules, brand_cfg, now, p_anger, examples)
             if verdict is None:
                 continue
             key = (brand_id, conversation_key(mention))
@@ -234,11 +258,28 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
     return created
 
 
+def _addressed_texts(rows: Iterable[tuple], brands: dict[int, Brand],  # type: ignore[type-arg]
+                     brands_cfg: dict[str, BrandConfig]) -> list[str]:
+    """The texts of the rows addressed to their brand's handle (the ones compared with the examples)."""
+    texts = []
+    for row in rows:
+        corrected, model_label = row[5], row[6]
+        if corrected not in (None, Label.negative) or (corrected is None and model_label == UNSUPPORTED):
+            continue  # the loop below skips these too
+        mention, brand = row[0], brands.get(row[1])
+        cfg = brands_cfg.get(brand.name.lower()) if brand else None
+        text = full_text(mention.title, mention.text)
+        if cfg is not None and addressed_handle(text, mention.in_reply_to, cfg.handles) is not None:
+            texts.append(text)
+    return texts
+
+
 def _verdict(session: Session, mention: Mention, brand_id: int, p_neg: float, p_pos: float,
              rules: EscalationConfig, brand: BrandConfig | None, now: datetime,
-             p_anger: float | None = None) -> Verdict | None:
+             p_anger: float | None = None, examples: RiskExamples | None = None) -> Verdict | None:
     """Judge one mention; the author's earlier contacts are counted only when they could change the outcome."""
-    signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now, p_anger=p_anger)
+    signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now, p_anger=p_anger,
+                                  examples=examples)
     first = compute(signals)
     forced = handle is not None and bool(strong_hits(signals))
     if first.score + REPEAT_POINTS < rules.min_priority and not forced:
@@ -246,7 +287,7 @@ def _verdict(session: Session, mention: Mention, brand_id: int, p_neg: float, p_
     contacts = prior_contacts(session, mention, brand_id, rules.repeat_window)
     if contacts:
         signals, handle = signals_for(mention, p_neg, p_pos, rules, brand, now=now, prior_contacts=contacts,
-                                      p_anger=p_anger)
+                                      p_anger=p_anger, examples=examples)
     return judge(signals, handle, rules)
 
 

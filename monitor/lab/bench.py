@@ -75,13 +75,16 @@ app = App(config=parse_config({"brands": [{"name": "Acme", "keywords": ["acme"]}
 app.scorer.score(["first score of the day @acme"])
 seconds = time.perf_counter() - t0
 import monitor.scheduler, monitor.jobs  # what the daemon imports besides the model
+from monitor.escalations.semantic import risk_examples
+risk_examples(app.config.escalation.semantic)  # and the escalation rules' sentence embedder
 print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch" in sys.modules)
 """
 
 
 def bench_cold_start() -> list[Row]:
     """A fresh process's time to its first score (imports, model load, one mention) and the peak
-    memory of a process holding what the daemon holds (the loaded model, the scheduler, the jobs)."""
+    memory of a process holding what the daemon holds (the loaded model, the scheduler, the jobs, the
+    escalation rules' sentence embedder)."""
     import subprocess
     import sys
 
