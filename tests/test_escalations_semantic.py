@@ -123,3 +123,13 @@ def test_bad_semantic_settings_name_the_field(semantic: dict[str, object], field
     with pytest.raises(ConfigError) as err:
         make_config(escalation={"semantic": semantic})
     assert field in str(err.value)
+
+
+@pytest.mark.parametrize("escalation", [
+    {"risk_phrases": {"money": [""]}},
+    {"overrides": {"Acme": {"risk_terms": {"money": ["fee", " "]}}}},  # accepted (and ignored) before
+])
+def test_an_empty_phrase_is_refused_globally_and_per_brand(escalation: dict[str, object]) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_config(escalation=escalation)
+    assert "money: contains an empty entry; remove it" in str(err.value)

