@@ -146,15 +146,16 @@ def risk_examples(semantic: Any) -> RiskExamples | None:
     """
     if not semantic.enabled:
         return None
-    examples = {c: (*EXAMPLES.get(c, ()), *semantic.examples.get(c, ())) for c in {*EXAMPLES, *semantic.examples}}
+    categories = dict.fromkeys([*EXAMPLES, *semantic.examples])  # built-in order first, as written
+    examples = {c: (*EXAMPLES.get(c, ()), *semantic.examples.get(c, ())) for c in categories}
     key = (semantic.model, semantic.threshold, tuple(sorted((c, tuple(t)) for c, t in examples.items())))
     with _shared_lock:
         if key not in _shared:
             from models.embedder import Embedder
 
+            found: RiskExamples | None = None
             try:
-                found: RiskExamples | None = RiskExamples(examples, semantic.threshold, Embedder(semantic.model))
-                assert found is not None
+                found = RiskExamples(examples, semantic.threshold, Embedder(semantic.model))
                 found.nearest([])  # loads the model and embeds the examples now
             except Exception as err:  # any load failure: the phrase lists still work
                 log.error("escalation.semantic.model %r cannot be used (%s); escalations use the phrase lists "
