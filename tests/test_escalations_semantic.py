@@ -133,3 +133,10 @@ def test_an_empty_phrase_is_refused_globally_and_per_brand(escalation: dict[str,
     with pytest.raises(ConfigError) as err:
         make_config(escalation=escalation)
     assert "money: contains an empty entry; remove it" in str(err.value)
+
+
+def test_build_embedder_refuses_a_missing_model_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(build_embedder_cmd, ["--base", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert "does not exist; fix the path" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x" / "model.onnx").exists()
