@@ -66,6 +66,7 @@ def test_praise_frames_a_resemblance_unless_the_problem_was_fixed() -> None:
     assert praise_frame("@acme the kettle burnt my hand", praise=True)
     assert not praise_frame("@acme the kettle burnt my hand")
     assert not praise_frame("@acme thanks for fixing the app so quickly!", praise=True)
+    assert not praise_frame("@acme thank you for helping me get my money back", praise=True)  # thanks, as for lists
 
 
 def test_sarcasm_that_only_resembles_a_risk_is_escalated_and_a_plain_question_is_not(tmp_path: Path) -> None:
@@ -74,6 +75,7 @@ def test_sarcasm_that_only_resembles_a_risk_is_escalated_and_a_plain_question_is
     add_mention(engine, acme, CASHIER, p_negative=0.0)  # the model reads it as positive (p_positive 0.5)
     add_mention(engine, acme, "@acme is the app down?", p_negative=0.2)
     add_mention(engine, acme, "@acme thanks for fixing the app so quickly!", p_negative=0.0)
+    add_mention(engine, acme, "@acme thank you for helping me get my money back", p_negative=0.0)
     flag_escalations(engine, make_config(), now=NOW)
     found = reasons_by_text(engine)
     assert list(found) == [CASHIER]

@@ -331,12 +331,22 @@ def find_risks(text: str, extra_strong: Mapping[str, Iterable[str]] | None = Non
 
 def praise_frame(text: str, praise: bool = False) -> bool:
     """Whether ``text`` frames what it says in praise without saying a problem was dealt with: the
-    model reads it as positive (``praise``) or a stock frame is there, and no :data:`RESOLVED_CUES`
-    word is ("thanks for fixing the crashes" is thanks). What makes a resemblance sarcasm."""
+    model reads it as positive (``praise``) or a stock frame is there, and neither a
+    :data:`RESOLVED_CUES` word ("thanks for fixing the crashes") nor a :data:`RESOLUTIONS` one ("thank
+    you for helping me get my money back") is, as for weak terms. What makes a resemblance sarcasm."""
     folded = _fold(text)
     if not praise and _sarcasm_cues().search(folded) is None:
         return False
-    return not any(w in RESOLVED_CUES for w in _WORD.findall(folded))
+    if any(w in RESOLVED_CUES for w in _WORD.findall(folded)):
+        return False
+    return _resolutions().search(folded) is None
+
+
+@lru_cache(maxsize=1)
+def _resolutions() -> re.Pattern[str]:
+    pattern = term_regex(tuple(RESOLUTIONS))
+    assert pattern is not None
+    return pattern
 
 
 @lru_cache(maxsize=1)
