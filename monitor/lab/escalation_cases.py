@@ -1,12 +1,12 @@
 """Planted cases for the escalation lab, written by hand: risk complaints (plain and sarcastic) and traps.
 
-Six sets worded independently: ``A`` to ``E`` are for tuning, ``F`` only for reporting (see :data:`PARTS`). Each
+Seven sets worded independently: ``A`` to ``E`` are for tuning, ``F`` and ``G`` only for reporting (see :data:`PARTS`). Each
 case is ``(category, kind, text)`` where kind is ``plain`` or ``sarcastic`` (a risk complaint
 that must be escalated) or ``control`` (a mention that names a risk word but is no complaint:
 negated and grateful, or an innocent use; it must stay out). ``{h}`` is the brand's handle.
 Set B was written to avoid the risk lists' wording; set C, in plain customer wording, without
-looking at the lists; sets D and E in the same way, by an author who had read the lists; set F by an
-author who never had. So the report measures how the rules generalise, not whether they match
+looking at the lists; sets D and E in the same way, by an author who had read the lists; sets F and G
+by authors who never had (G after resemblance was built, and measured once, alone, before it joined). So the report measures how the rules generalise, not whether they match
 what they were written from.
 """
 
@@ -421,8 +421,81 @@ SET_F: list[Case] = [
     ("churn", "control", "@{h} was about to cancel but your team sorted my bill out, so I'm staying put. thank you Sarah!"),
 ]
 
-SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D, "E": SET_E, "F": SET_F}
-PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "tune", "E": "tune", "F": "report"}
+SET_G: list[Case] = [
+    # legal
+    ("legal", "plain", "@{h} 3 months chasing my deposit. My solicitor is sending you a formal letter tomorrow, don't say you weren't warned."),
+    ("legal", "plain", "@{h} filing with the CFPB today. you closed my account with zero notice and kept $1,240. screenshots saved."),
+    ("legal", "plain", "@{h} if my car isn't back and repaired by friday I'm taking you to small claims. Ref #88213"),
+    ("legal", "plain", "@{h} Final warning. Ombudsman complaint is drafted and goes in Monday unless someone from complaints actually rings me back"),
+    ("legal", "plain", "@{h} reported your store to trading standards today. refusing a refund on a faulty fridge 2 weeks old is illegal and u know it"),
+    ("legal", "sarcastic", "@{h} wow, love how you ignored 6 emails about my insurance claim. my lawyer is going to love reading them too. great work everyone 👏"),
+    ("legal", "sarcastic", "@{h} Five stars for teaching me the word 'arbitration' this week, truly enriching. Papers are on their way to your legal dept, enjoy"),
+    ("legal", "sarcastic", "@{h} so glad I kept every receipt, the judge is gonna have SUCH a fun time with your 'no booking found' excuse #smallclaims"),
+    # safety
+    ("safety", "plain", "@{h} my daughter found a piece of glass in her chicken nuggets from your Elm St location tonight. she's 4. who do I contact??"),
+    ("safety", "plain", "@{h} your charger literally melted and scorched my desk overnight. could've burned the house down. model PX-20"),
+    ("safety", "plain", "@{h} whole family been throwing up since the takeaway last night. order 55102. something was off with the prawns"),
+    ("safety", "plain", "@{h} your driver was doing 90 on the motorway while texting. I was in the back terrified. reg ends 4KT"),
+    ("safety", "plain", "@{h} CO alarm going off in room 312 and front desk told us to just open a window???"),
+    ("safety", "sarcastic", "@{h} appreciate the bonus protein in my salad today, never had a caterpillar in a caesar before 🐛 truly innovative menu"),
+    ("safety", "sarcastic", "@{h} love that your 'child safe' stroller folds itself up WITH THE BABY IN IT. great design team you've got there"),
+    ("safety", "sarcastic", "@{h} nothing says luxury stay like black mould over the bed and a balcony railing that wobbles when you lean on it. 10/10 would almost die again"),
+    # data_breach
+    ("data_breach", "plain", "@{h} someone logged into my account from Romania and changed my email + password. can't get back in and my card is saved on there"),
+    ("data_breach", "plain", "@{h} just opened online banking and I'm looking at someone else's statements. name, address, everything. this is not ok"),
+    ("data_breach", "plain", "@{h} why did I get a letter with another customer's policy details and medical history in it?? posted it back but seriously"),
+    ("data_breach", "plain", "@{h} got a scam text with my full name, account no. and the exact date I joined. how did they get that if not from you?"),
+    ("data_breach", "plain", "@{h} ur support agent just read my password back to me over chat. in plain text. so that's how you store them?"),
+    ("data_breach", "sarcastic", "@{h} cool cool cool, so my whole order history shows up for anyone who types my phone number into your app. love the transparency"),
+    ("data_breach", "sarcastic", "@{h} thanks sooo much for emailing my passport scan to a complete stranger, very efficient. she was kind enough to tell me at least 🙃"),
+    ("data_breach", "sarcastic", "@{h} Apparently I've been ordering pizzas in Manchester all week on my saved card. Never been to Manchester. Stellar security lads 🍕🔓"),
+    # outage
+    ("outage", "plain", "@{h} no internet since Tuesday. 4 days. I work from home. engineer no-show twice. postcode BS5"),
+    ("outage", "plain", "@{h} flight BA287 cancelled at the gate, no hotel, no rebooking, 200 of us sleeping on the floor at Heathrow"),
+    ("outage", "plain", "@{h} app keeps crashing on login and the website just says error 503. cant pay bills, cant transfer anything"),
+    ("outage", "plain", "@{h} order placed 9 days ago, tracking hasn't moved since 'dispatched'. where is my parcel"),
+    ("outage", "plain", "@{h} power's been out on our whole street for 14 hrs and your outage map says everything is fine??"),
+    ("outage", "sarcastic", "@{h} incredible how reliable your trains are. reliably cancelled, 3rd day in a row. #commuterlife"),
+    ("outage", "sarcastic", "@{h} so impressed the stream went down EXACTLY as the final kicked off. flawless timing, chef's kiss 🤌"),
+    ("outage", "sarcastic", "@{h} Love paying £60 a month for a router that doubles as a very expensive nightlight. no signal since monday btw"),
+    # money
+    ("money", "plain", "@{h} charged twice for the same hotel stay, £312 x2. need the duplicate reversed asap"),
+    ("money", "plain", "@{h} cancelled my gym membership in march and you've taken 2 more payments since. I want it back"),
+    ("money", "plain", "@{h} returned the item on the 3rd, still no refund 6 weeks later. your chat keeps saying 5-7 working days"),
+    ("money", "plain", "@{h} rental car came back full tank, not a scratch, and you hit my card for $480 in 'fees'. explain please"),
+    ("money", "plain", "@{h} there's a £35 'premium support add-on' on my bill I never signed up for. disputing it with my bank if it's not gone by friday"),
+    ("money", "sarcastic", "@{h} oh brilliant, a surprise 'service fee' at checkout that's bigger than the food itself. love a hidden extra 🙃"),
+    ("money", "sarcastic", "@{h} Really appreciate you still billing me for a subscription I cancelled in January. Very generous donation on my part I guess"),
+    ("money", "sarcastic", "@{h} 47 days waiting for my refund. at this point I should be charging YOU interest. amazing service as always"),
+    # churn
+    ("churn", "plain", "@{h} that's it, I'm cancelling. 8 years a customer and this is how you treat me"),
+    ("churn", "plain", "@{h} switching to Vodafone next month, contract ends and I'm gone."),
+    ("churn", "plain", "@{h} please close my account. already moved my savings elsewhere"),
+    ("churn", "plain", "@{h} never ordering from you again. cold food, rude driver, app UNINSTALLED"),
+    ("churn", "plain", "@{h} porting my number out tomorrow. another network offered double the data for less, can't say no"),
+    ("churn", "sarcastic", "@{h} Thank you for finally motivating me to try your competitors. Should've done it years ago 😊"),
+    ("churn", "sarcastic", "@{h} 12 yrs loyal and the reward is a price hike. such a touching gesture. enjoy the empty seat, I'm off"),
+    ("churn", "sarcastic", "@{h} honestly impressive how fast you turned a lifelong fan into an ex-customer. membership cancelled, card cut up, best of luck x"),
+    # discrimination
+    ("discrimination", "plain", "@{h} the manager at your Oak Road branch refused to serve my friend because she wears a hijab. disgusting"),
+    ("discrimination", "plain", "@{h} I use a wheelchair and there's no step-free access at the new store. had to shop from the pavement"),
+    ("discrimination", "plain", "@{h} staff followed my son round the whole store. he's black and 16. the white kids next to him weren't watched once"),
+    ("discrimination", "plain", "@{h} your call centre agent hung up on my mum cos she 'couldn't understand her accent'. she's been a customer 20 yrs"),
+    ("discrimination", "plain", "@{h} your car salesman kept talking to my husband the whole time even though I'm the one buying and paying. never felt so invisible"),
+    ("discrimination", "sarcastic", "@{h} love being told the 'couples rate' is only for a man and a woman. very 2025 of you 🏳️‍🌈"),
+    ("discrimination", "sarcastic", "@{h} so nice of your driver to cancel the second he saw my guide dog. really inclusive service you run"),
+    ("discrimination", "sarcastic", "@{h} fascinating how the room was 'fully booked' when I called with my name, but free when my colleague Tom called 5 mins later. hmm. wonder why 🤔"),
+    # controls
+    ("legal", "control", "@{h} quick question, where can I find the terms and conditions for the warranty? want to read the legal bit before I buy"),
+    ("safety", "control", "@{h} do your car seats meet the new safety standards? looking to buy one for our newborn 🙂"),
+    ("data_breach", "control", "@{h} just set up two-factor authentication on my account, really easy. nice to see you take privacy seriously 👍"),
+    ("outage", "control", "@{h} internet dropped for 10 mins this morning but it's back and faster than ever, cheers for the quick fix"),
+    ("money", "control", "@{h} refund landed in my account today, quicker than expected. thanks Jess from the chat team!"),
+    ("churn", "control", "@{h} was about to cancel but the retention team sorted me a better deal. staying put, thanks!"),
+]
+
+SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D, "E": SET_E, "F": SET_F, "G": SET_G}
+PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "tune", "E": "tune", "F": "report", "G": "report"}
 """Each reported set joins the tuning part once its misses inform the rules: set B was the held-out set until
 its first measurement, then set C (44 of 56 escalated at its last report), then set D (33 of 56 with the rules
 of that day: the lab still printed the report part's misses then, so D was read). Since then the report part
