@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,22 @@ def _base_embeddings(base_folder: str, name: str) -> np.ndarray:
         matrix = np.ascontiguousarray(f.get_tensor(key), dtype=np.float32)
     matrix.flags.writeable = False
     return matrix
+
+
+def length_batches(ids: list[list[int]], batch_size: int, pad_id: int) -> Iterator[tuple[np.ndarray, np.ndarray,
+                                                                                        np.ndarray]]:
+    """``(rows, input_ids, attention_mask)`` per batch of ``ids``, grouped by length so little is padding:
+    ``rows`` are the positions in ``ids`` the batch holds (write the outputs back there)."""
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    for start in range(0, len(order), batch_size):
+        part = order[start : start + batch_size]
+        width = max(len(ids[i]) for i in part)
+        batch = np.full((len(part), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(part), width), dtype=np.int64)
+        for row, i in enumerate(part):
+            batch[row, : len(ids[i])] = ids[i]
+            mask[row, : len(ids[i])] = 1
+        yield part, batch, mask
 
 
 class OnnxBackend:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from models.artifact import DEFAULT_BASE, ModelLoadError, offline_env, resolve_base, weights_hash
-from models.backends import OnnxBackend, base_embeddings, cache_dir, export_onnx
+from models.backends import OnnxBackend, base_embeddings, cache_dir, export_onnx, length_batches
 
 log = logging.getLogger(__name__)
 
@@ -150,16 +150,8 @@ class Embedder:
         ids = self._tok(texts)
         if not ids:
             return np.zeros((0, 0), dtype=np.float32)
-        order = np.argsort([len(x) for x in ids], kind="stable")
         rows: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(ids)
-        for start in range(0, len(order), self.batch_size):
-            part = order[start : start + self.batch_size]
-            width = max(len(ids[i]) for i in part)
-            batch = np.full((len(part), width), self._tok.pad_token_id, dtype=np.int64)
-            mask = np.zeros((len(part), width), dtype=np.int64)
-            for row, i in enumerate(part):
-                batch[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
+        for part, batch, mask in length_batches(ids, self.batch_size, self._tok.pad_token_id):
             for row, vec in zip(part, self._backend.logits(batch, mask), strict=True):
                 rows[row] = vec
         return np.stack(rows).astype(np.float32, copy=False)

@@ -28,7 +28,7 @@ from models.artifact import (
     read_meta,
     resolve_base,
 )
-from models.backends import OnnxBackend, base_embeddings, cache_dir, onnx_backend
+from models.backends import OnnxBackend, base_embeddings, cache_dir, length_batches, onnx_backend
 from models.data import EMOTIONS, LABELS, preprocess
 from models.heads import HeadSpec
 
@@ -273,16 +273,8 @@ class Scorer:
         """Return (n, width) logits of every head side by side (:attr:`spec` order)."""
         ids = self.encode(texts)
         out = np.zeros((len(ids), len(self._columns)), dtype=np.float32)
-        order = np.argsort([len(x) for x in ids], kind="stable")  # length-bucketed batches: little padding
         pad_id = getattr(self._tok, "pad_token_id", 0) or 0
-        for start in range(0, len(order), self.batch_size):
-            part = order[start : start + self.batch_size]
-            width = max(len(ids[i]) for i in part)
-            batch = np.full((len(part), width), pad_id, dtype=np.int64)
-            mask = np.zeros((len(part), width), dtype=np.int64)
-            for row, i in enumerate(part):
-                batch[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
+        for part, batch, mask in length_batches(ids, self.batch_size, pad_id):
             out[part] = self._backend.logits(batch, mask)
         return out[:, self._columns]
 
