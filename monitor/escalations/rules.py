@@ -222,10 +222,8 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
             examples.nearest(_addressed_texts(rows, brands, brands_cfg))
         for mention, brand_id, p_neg, p_pos, scored_at, corrected, model_label, p_anger in rows:
             watermark = max(watermark or scored_at, scored_at)
-            if corrected is not None and corrected != Label.negative:
+            if _passed_over(corrected, model_label):
                 continue
-            if corrected is None and model_label == UNSUPPORTED:
-                continue  # a language no model covers: no sentiment to act on (a person may correct it)
             if corrected == Label.negative:
                 p_neg, p_pos = 1.0, 0.0
             brand = brands.get(brand_id)
@@ -258,14 +256,21 @@ def flag_escalations(engine: Engine, config: Config, *, now: datetime | None = N
     return created
 
 
+def _passed_over(corrected: Label | None, model_label: str | None) -> bool:
+    """Whether the rules never judge this mention: a person corrected it to other than negative, or no
+    model covers its language (no sentiment to act on; a person may still correct it)."""
+    if corrected is not None:
+        return corrected != Label.negative
+    return model_label == UNSUPPORTED
+
+
 def _addressed_texts(rows: Iterable[tuple], brands: dict[int, Brand],  # type: ignore[type-arg]
                      brands_cfg: dict[str, BrandConfig]) -> list[str]:
     """The texts of the rows addressed to their brand's handle (the ones compared with the examples)."""
     texts = []
     for row in rows:
-        corrected, model_label = row[5], row[6]
-        if corrected not in (None, Label.negative) or (corrected is None and model_label == UNSUPPORTED):
-            continue  # the loop below skips these too
+        if _passed_over(corrected=row[5], model_label=row[6]):
+            continue
         mention, brand = row[0], brands.get(row[1])
         cfg = brands_cfg.get(brand.name.lower()) if brand else None
         text = full_text(mention.title, mention.text)
