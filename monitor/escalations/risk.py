@@ -313,7 +313,7 @@ def find_risks(text: str, extra_strong: Mapping[str, Iterable[str]] | None = Non
     """
     owner, pattern = _lexicon(_frozen(extra_strong), _frozen(extra_weak))
     folded = _fold(text)
-    praise = praise or _sarcasm_cues().search(folded) is not None
+    praise = _praised(folded, praise)
     hits: list[RiskHit] = []
     seen: set[str] = set()
     for m in pattern.finditer(folded):
@@ -335,11 +335,16 @@ def praise_frame(text: str, praise: bool = False) -> bool:
     :data:`RESOLVED_CUES` word ("thanks for fixing the crashes") nor a :data:`RESOLUTIONS` one ("thank
     you for helping me get my money back") is, as for weak terms. What makes a resemblance sarcasm."""
     folded = _fold(text)
-    if not praise and _sarcasm_cues().search(folded) is None:
+    if not _praised(folded, praise):
         return False
     if any(w in RESOLVED_CUES for w in _WORD.findall(folded)):
         return False
     return _resolutions().search(folded) is None
+
+
+def _praised(folded: str, praise: bool) -> bool:
+    """The model reads the text as positive (``praise``) or a stock praise frame is in it."""
+    return praise or _sarcasm_cues().search(folded) is not None
 
 
 @lru_cache(maxsize=1)
