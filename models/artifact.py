@@ -101,21 +101,24 @@ def weights_hash(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def save_artifact(model: Any, out: Path, meta: dict[str, Any], frozen: Iterable[str]) -> str:
+def save_artifact(model: Any, out: Path, meta: dict[str, Any], frozen: Iterable[str],
+                  drop: Iterable[str] = ()) -> str:
     """Write ``model``'s trainable weights (fp16) and ``meta.json`` into ``out``; return the version.
 
-    ``frozen`` names the parameters left out (restored from the base model on load). The
-    files are written to temporaries and renamed, so a reader never sees a half-written pair.
+    ``frozen`` names the parameters left out (restored from the base model on load); ``drop``
+    the ones left out for good (an auxiliary task's head, which the artifact does not have).
+    The files are written to temporaries and renamed, so a reader never sees a half-written pair.
     """
     import torch
     from safetensors.torch import save_file
 
     out.mkdir(parents=True, exist_ok=True)
     skip = set(frozen)
+    gone = skip | set(drop)
     state = {
         k: v.detach().to(torch.float16).contiguous()
         for k, v in model.state_dict().items()
-        if k not in skip and v.is_floating_point()
+        if k not in gone and v.is_floating_point()
     }
     tmp_w = out / (WEIGHTS + ".tmp")
     save_file(state, str(tmp_w), metadata={"format": "pt"})

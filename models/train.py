@@ -5,6 +5,12 @@ Tasks (each optional but ``sentiment``): ``sentiment`` (TweetEval or any text,la
 trains one task's batch; tasks are drawn with probability proportional to their size to the
 power 0.7, so the small sets are seen more often than their share without dominating.
 
+*Auxiliary* tasks (``auxiliary``, e.g. ``emoji,irony``: TweetEval-layout folders under
+``../shared/data/tweeteval_other``) train the shared encoder through a head of their own that
+is not kept: predicting the emoji a tweet was written with is distant supervision for its
+sentiment (Felbo et al., "DeepMoji", EMNLP 2017), irony for sarcasm. They are never part of the
+selection criterion, and the artifact holds the same heads as without them.
+
 Selection never looks at the validation split: a fixed tenth of each task's training rows
 (chosen by a hash of the text) is held out as its dev fold, and the checkpoint kept is the
 one with the best mean dev macro-recall over the sentiment and brand heads, among the raw
@@ -72,6 +78,13 @@ class TrainSettings:
     evals_per_epoch: int = 3
     freeze_embeddings: bool = True
     threads: int | None = None
+    auxiliary: str = ""
+    """Comma-separated TweetEval task folders under ../shared/data/tweeteval_other trained as heads not kept."""
+    auxiliary_limit: int | None = None
+    """At most this many training rows per auxiliary task (drawn with the seed)."""
+
+    def auxiliary_tasks(self) -> list[str]:
+        return [a.strip() for a in self.auxiliary.split(",") if a.strip()]
 
 
 @dataclass
@@ -84,6 +97,7 @@ class Task:
     dev_ids: list[list[int]]
     dev_y: np.ndarray
     weights: torch.Tensor | None
+    labels: tuple[str, ...] = LABELS
     batches: list[list[int]] = field(default_factory=list)
     cursor: int = 0
     passes: int = 0
@@ -200,25 +214,51 @@ def load_tasks(s: TrainSettings, tok: Any) -> tuple[dict[str, Task], dict[str, t
         raw["emotion"] = ([texts[i] for i in tr], [labels[i] for i in tr], [texts[i] for i in dev],
                           [labels[i] for i in dev])
         report["emotion"] = read_task(emotion_dir, "val", len(EMOTIONS))
+    names = {"sentiment": LABELS, "brand": LABELS, "emotion": EMOTIONS}
+    for aux in s.auxiliary_tasks():
+        if aux in names:
+            raise ValueError(f"auxiliary task {aux!r} is already a main task; name another")
+        folder = shared_data_dir() / "tweeteval_other" / aux
+        names[aux] = auxiliary_labels(folder)
+        texts, labels = read_task(folder, "train", len(names[aux]))
+        if s.auxiliary_limit and len(texts) > s.auxiliary_limit:
+            pick = sorted(rng.sample(range(len(texts)), s.auxiliary_limit))
+            texts, labels = [texts[i] for i in pick], [labels[i] for i in pick]
+        tr, dev = _split_dev(texts, labels, s.dev_fraction)
+        raw[aux] = ([texts[i] for i in tr], [labels[i] for i in tr], [texts[i] for i in dev],
+                    [labels[i] for i in dev])
     tasks: dict[str, Task] = {}
     for name, (tt, ty, dt, dy) in raw.items():
         if s.limit:
             pick = rng.sample(range(len(tt)), min(s.limit, len(tt)))
             tt, ty = [tt[i] for i in pick], [ty[i] for i in pick]
             dt, dy = dt[: max(s.limit // 4, 16)], dy[: max(s.limit // 4, 16)]
-        n = len(EMOTIONS) if name == "emotion" else len(LABELS)
         kind = s.class_weights if name == "sentiment" else "sqrt"
         tasks[name] = Task(name, encode(tok, tt, s.max_length), torch.tensor(ty), encode(tok, dt, s.max_length),
-                           np.asarray(dy), class_weights(kind, ty, n))
+                           np.asarray(dy), class_weights(kind, ty, len(names[name])), names[name])
     if s.limit:
         report = {k: (t[: max(s.limit, 32)], y[: max(s.limit, 32)]) for k, (t, y) in report.items()}
     return tasks, report
 
 
-def head_spec(tasks: dict[str, Task]) -> HeadSpec:
-    """The heads for these tasks, the primary (brand, when trained) first."""
-    order = [n for n in (PRIMARY, "sentiment", "emotion") if n in tasks]
-    return HeadSpec(tuple((n, EMOTIONS if n == "emotion" else LABELS) for n in order))
+KEPT = (PRIMARY, "sentiment", "emotion")
+"""The heads an artifact keeps, in this order; any other task is auxiliary."""
+
+
+def auxiliary_labels(folder: Path) -> tuple[str, ...]:
+    """Class names of a TweetEval-layout task from its ``mapping.txt`` (``id<TAB>name...``), else ids."""
+    mapping = folder / "mapping.txt"
+    if not mapping.exists():
+        raise FileNotFoundError(f"{folder}: no mapping.txt (TweetEval layout); is the task name right?")
+    rows = [line.split("\t") for line in mapping.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return tuple((r[2] if len(r) > 2 and r[2].strip() else r[1]).strip() for r in rows)
+
+
+def head_spec(tasks: dict[str, Task], *, kept_only: bool = False) -> HeadSpec:
+    """The heads for these tasks, the primary (brand, when trained) first, auxiliary ones last
+    (left out with ``kept_only``: what the artifact holds)."""
+    order = [n for n in KEPT if n in tasks] + ([] if kept_only else [n for n in tasks if n not in KEPT])
+    return HeadSpec(tuple((n, tasks[n].labels) for n in order))
 
 
 def _task_metric(name: str, y: np.ndarray, logits: np.ndarray) -> dict[str, float]:
@@ -227,9 +267,9 @@ def _task_metric(name: str, y: np.ndarray, logits: np.ndarray) -> dict[str, floa
 
 
 def evaluate_dev(model: MultiTaskModel, tasks: dict[str, Task], pad_id: int) -> dict[str, Any]:
-    """Dev-fold scores per task and the selection criterion (mean macro-recall of sentiment and brand)."""
+    """Dev-fold scores per kept task and the selection criterion (mean macro-recall of sentiment and brand)."""
     out: dict[str, Any] = {name: _task_metric(name, t.dev_y, predict_logits(model, name, t.dev_ids, pad_id))
-                           for name, t in tasks.items()}
+                           for name, t in tasks.items() if name in KEPT}
     picked = [out[n]["macro_recall"] for n in ("sentiment", PRIMARY) if n in out]
     out["criterion"] = float(np.mean(picked))
     return out
@@ -308,6 +348,7 @@ def train(s: TrainSettings, log: Callable[[str], None] = print) -> dict[str, Any
 
     tasks, report = load_tasks(s, AutoTokenizer.from_pretrained(resolve_base(s.base_model), local_files_only=True))
     spec = head_spec(tasks)
+    kept = head_spec(tasks, kept_only=True)
     model, tok = build(s.base_model, spec)
     if s.init_from:
         from models.pretrain import load_encoder_into
@@ -370,7 +411,7 @@ def train(s: TrainSettings, log: Callable[[str], None] = print) -> dict[str, Any
         smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
         bar.update(1)
         if step % every == 0 or step == total:
-            best = _check(model, ema, tok, tasks, report, s, spec, step, per_epoch, smooth, best, history, frozen,
+            best = _check(model, ema, tok, tasks, report, s, kept, step, per_epoch, smooth, best, history, frozen,
                           pad_id, t0, log)
             _save_checkpoint(ckpt, s, model, ema, opt, sched, rng, tasks, step, best, history)
     bar.close()
@@ -396,7 +437,7 @@ def _check(model: MultiTaskModel, ema: Averaged, tok: Any, tasks: dict[str, Task
             rep = report_scores(model, tok, report, s.max_length, pad_id)
             history.append({"step": step, "epoch": epoch, "weights": variant, "loss": loss,
                             "dev": dev, "report": rep})
-            line = " ".join(f"{n} {dev[n]['macro_recall']:.4f}" for n in tasks)
+            line = " ".join(f"{n} {dev[n]['macro_recall']:.4f}" for n in tasks if n in dev)
             log(f"step {step} epoch {epoch:.2f} {variant}: dev {line} (criterion {dev['criterion']:.4f}); "
                 f"val sentiment macro-recall {rep['sentiment']['macro_recall']:.4f} ({time.time() - t0:.0f}s)")
             if dev["criterion"] > best["dev"]["criterion"]:
@@ -431,7 +472,9 @@ def _save(model: MultiTaskModel, s: TrainSettings, spec: HeadSpec, dev: dict[str
         "settings": asdict(s),
         "history": history,
     }
-    meta["version"] = save_artifact(model, Path(s.out), meta, frozen)
+    dropped = {f"heads.{n}." for n in model.spec.names if n not in spec.names}  # auxiliary: trained, not kept
+    drop = [k for k in model.state_dict() if any(k.startswith(d) for d in dropped)]
+    meta["version"] = save_artifact(model, Path(s.out), meta, frozen, drop)
     return meta
 
 

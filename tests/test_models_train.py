@@ -55,6 +55,31 @@ def test_training_is_reproducible(tiny_model: Path, tmp_path: Path) -> None:
     assert again["val"] == pytest.approx(first["val"])
 
 
+def test_auxiliary_tasks_train_the_encoder_and_leave_the_artifact_as_it_was(tiny_model: Path,
+                                                                           tmp_path: Path) -> None:
+    """Emoji and irony heads train the shared encoder; the artifact keeps only the three heads it always had."""
+    from safetensors.torch import load_file
+
+    data = str(default_split("train"))
+    args = ["--train-file", data, "--val-file", data, "--limit", "64", "--epochs", "1", "--max-length", "32",
+            "--seed", "1"]
+    result = CliRunner().invoke(train_cmd, [*args, "--out", str(tmp_path / "aux"), "--auxiliary", "emoji,irony",
+                                            "--auxiliary-limit", "200"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "aux" / "meta.json").read_text())
+    plain = json.loads((tiny_model / "meta.json").read_text())
+    assert meta["heads"] == plain["heads"] and meta["frozen"] == plain["frozen"]
+    assert meta["settings"]["auxiliary"] == "emoji,irony"
+    assert {k.split(".")[1] for k in load_file(str(tmp_path / "aux" / "weights.safetensors")) if k.startswith("heads.")} \
+        == {"brand", "sentiment", "emotion"}
+    assert set(meta["dev"]) == set(plain["dev"])  # auxiliary tasks never enter the selection
+    assert meta["version"] != plain["version"]  # the encoder saw the auxiliary batches
+    scored = Scorer(str(tmp_path / "aux"), backend="torch").score(["I love this"])
+    assert scored[0].label in {"negative", "neutral", "positive"}
+    result = CliRunner().invoke(train_cmd, [*args, "--out", str(tmp_path / "bad"), "--auxiliary", "sarcasm"])
+    assert result.exit_code != 0 and "sarcasm" in result.output and "mapping.txt" in result.output
+
+
 def test_soup_averages_runs_only_when_the_dev_folds_say_so(tiny_model: Path, tmp_path: Path) -> None:
     data = str(default_split("train"))
     other = tmp_path / "seed2"

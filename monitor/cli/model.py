@@ -156,9 +156,15 @@ def _optional_data(value: str) -> str | None:
               help="Artifact folder  [default: models/sentiment]")
 @click.option("--limit", type=int, default=None, help="Train on a random subset of this many examples per task.")
 @click.option("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice).")
+@click.option("--auxiliary", default="", show_default=True,
+              help="Comma-separated TweetEval tasks in ../shared/data/tweeteval_other (e.g. emoji,irony) that "
+                   "train the encoder through heads the artifact does not keep.")
+@click.option("--auxiliary-limit", type=int, default=None,
+              help="At most this many training rows per auxiliary task.")
 def train_cmd(base_model: str, init_from: str | None, train_file: str | None, val_file: str | None,
               brand_data: str, emotion_data: str, epochs: float, lr: float, batch_size: int, max_length: int,
-              seed: int, class_weights: str, out: str, limit: int | None, threads: int | None) -> None:
+              seed: int, class_weights: str, out: str, limit: int | None, threads: int | None, auxiliary: str,
+              auxiliary_limit: int | None) -> None:
     """Fine-tune the multi-task model (brand-directed sentiment, tweet sentiment, emotion); the checkpoint
     with the best dev-fold score is written to --out. Resumable: run it again with the same --out."""
     from models.train import TrainSettings, train
@@ -172,7 +178,7 @@ def train_cmd(base_model: str, init_from: str | None, train_file: str | None, va
         train_file=train_file, val_file=val_file, base_model=base_model, out=out, init_from=init_from,
         brand_data=_optional_data(brand_data), emotion_data=_optional_data(emotion_data), epochs=epochs, lr=lr,
         batch_size=batch_size, max_length=max_length, seed=seed, limit=limit, class_weights=class_weights,
-        threads=threads,
+        threads=threads, auxiliary=auxiliary, auxiliary_limit=auxiliary_limit,
     )
     try:
         meta = train(settings, log=click.echo)
