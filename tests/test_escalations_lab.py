@@ -66,7 +66,7 @@ def test_the_command_prints_before_and_after_and_writes_json(shared_data: Path, 
     assert result.exit_code == 0, result.output
     assert "Escalation queue, care mix, report part" in result.output and "goals: precision >= 0.90" in result.output
     figures = json.loads(out.read_text(encoding="utf-8"))["results"]["care"]
-    assert [f["rule"] for f in figures] == ["before", "after"] and figures[1]["planted"] == 112  # sets F and G
+    assert [f["rule"] for f in figures] == ["before", "after"] and figures[1]["planted"] == 168  # sets F, G and H
 
 
 def test_missing_data_is_a_clear_error_not_a_skip(tmp_path: Path) -> None:

@@ -1,12 +1,14 @@
 """Planted cases for the escalation lab, written by hand: risk complaints (plain and sarcastic) and traps.
 
-Seven sets worded independently: ``A`` to ``E`` are for tuning, ``F`` and ``G`` only for reporting (see :data:`PARTS`). Each
+Eight sets worded independently: ``A`` to ``E`` are for tuning, ``F``, ``G`` and ``H`` only for reporting (see :data:`PARTS`). Each
 case is ``(category, kind, text)`` where kind is ``plain`` or ``sarcastic`` (a risk complaint
 that must be escalated) or ``control`` (a mention that names a risk word but is no complaint:
 negated and grateful, or an innocent use; it must stay out). ``{h}`` is the brand's handle.
 Set B was written to avoid the risk lists' wording; set C, in plain customer wording, without
 looking at the lists; sets D and E in the same way, by an author who had read the lists; sets F and G
-by authors who never had (G after resemblance was built, and measured once, alone, before it joined). So the report measures how the rules generalise, not whether they match
+by authors who never had (G after resemblance was built, and measured once, alone, before it joined; H,
+by a fourth such author, after the second author's example bank was written, merged unread and measured
+once with the examples before and after that bank). So the report measures how the rules generalise, not whether they match
 what they were written from.
 """
 
@@ -494,8 +496,81 @@ SET_G: list[Case] = [
     ("churn", "control", "@{h} was about to cancel but the retention team sorted me a better deal. staying put, thanks!"),
 ]
 
-SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D, "E": SET_E, "F": SET_F, "G": SET_G}
-PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "tune", "E": "tune", "F": "report", "G": "report"}
+SET_H = [
+    # legal
+    ("legal", "plain", "@{h} 3rd time my flight's been cancelled with zero compensation. I've filed a claim under EU261 and if I don't hear back in 14 days it's going to small claims."),
+    ("legal", "plain", "@{h} you've ignored 6 emails about my late husband's account. Next step is the Financial Ombudsman, I'm done being polite."),
+    ("legal", "plain", "@{h} my attorney will be contacting you about the car you sold me with a KNOWN transmission defect. Lemon laws exist for a reason."),
+    ("legal", "plain", "@{h} reported u to ofgem today. 4 months of estimated bills and nobody will come read the actual meter"),
+    ("legal", "plain", "@{h} is there a class action yet for the throttling? because id like to join it. paying for 500mbps getting 12"),
+    ("legal", "sarcastic", "@{h} thanks so much for denying my claim after 11 years of premiums, really looking forward to explaining it to the state insurance commissioner \U0001F642"),
+    ("legal", "sarcastic", "@{h} love how it took a letter from my solicitor for you to suddenly 'find' my deposit. Amazing service, truly"),
+    ("legal", "sarcastic", "@{h} great job losing my prescription records twice! Can't wait to tell the state board of pharmacy all about it \U0001F44F\U0001F44F"),
+    # safety
+    ("safety", "plain", "@{h} found a piece of blue plastic in my daughters chicken nuggets tonight. she nearly choked. store #418, have photos"),
+    ("safety", "plain", "@{h} your driver was doing 90 on the M25 while texting. I asked him to slow down and he laughed. I genuinely feared for my life"),
+    ("safety", "plain", "@{h} the charger that came with my phone literally melted and scorched my nightstand overnight. could've burned the house down. what do I do??"),
+    ("safety", "plain", "@{h} ordered the vegan curry, clearly marked dairy free, and ended up in A&E with an allergic reaction. Your kitchen needs to sort this out"),
+    ("safety", "plain", "@{h} whole family sick with food poisoning after sunday's delivery. throwing up since 2am. chicken was pink in the middle"),
+    ("safety", "sarcastic", "@{h} love that the treadmill at your Elm St gym throws people off now, really adds some excitement to cardio. my knee says thanks"),
+    ("safety", "sarcastic", "@{h} thanks for the free bonus glass in my salad!! nothing says fresh like a bleeding mouth \U0001F643"),
+    ("safety", "sarcastic", "@{h} 5 stars for the hotel room with exposed wires right next to the shower, really lives up to the 'electric atmosphere' in your ad"),
+    # data_breach
+    ("data_breach", "plain", "@{h} someone logged into my account from Lagos at 3am and changed my email AND password. I didn't get a single alert. HELP"),
+    ("data_breach", "plain", "@{h} why am I seeing someone else's statements in MY app?? I can see a stranger's name, address and balance. this is serious"),
+    ("data_breach", "plain", "@{h} got a scam text with my full name, order number and exactly what I bought from you last week. how did they get that unless u leaked it"),
+    ("data_breach", "plain", "@{h} my account got hacked, there's 4 new profiles in Russian and they changed the payment card. I can't get back in"),
+    ("data_breach", "plain", "@{h} the support agent read my full password back to me over the phone. why are you even storing it in plain text??"),
+    ("data_breach", "sarcastic", "@{h} cheers for emailing my medical info to a total stranger, really appreciate the transparency \U0001F44D"),
+    ("data_breach", "sarcastic", "@{h} great security guys, someone ordered 3 iPhones on my account and your 'fraud team' said it looked normal. brilliant"),
+    ("data_breach", "sarcastic", "@{h} love finding out from a news article that my data was in your breach instead of from you. Top notch communication"),
+    # outage
+    ("outage", "plain", "@{h} no internet since Tuesday. 3 engineer visits booked and nobody has shown up once. I work from home, this is costing me money"),
+    ("outage", "plain", "@{h} flight cancelled at 11pm, no hotel, no food vouchers, about 200 of us sleeping on the floor at gate B12. where is ANYONE from your staff"),
+    ("outage", "plain", "@{h} parcel says delivered. it isn't. not at my door, not with neighbours, not in the bin. the delivery photo is of someone else's house"),
+    ("outage", "plain", "@{h} been on hold 2 hrs 17 mins. same 30 seconds of music on loop. is anyone actually working today"),
+    ("outage", "plain", "@{h} my bag has been 'located' for 6 days and still isn't here. I'm on vacation wearing the clothes I flew in"),
+    ("outage", "sarcastic", "@{h} thanks for the 4th signal outage this month, really helping me reconnect with nature since I can't call anyone \U0001F4F5"),
+    ("outage", "sarcastic", "@{h} love that the 08:12 is cancelled AGAIN. great way to make sure I'm never at work on time. keep it up"),
+    ("outage", "sarcastic", "@{h} amazing timing for the app to crash just as I got to the till with a full trolley. 10/10 banking"),
+    # money
+    ("money", "plain", "@{h} I cancelled my membership in March and you've taken \u00a339.99 every month since. I have the cancellation email. I want it all back"),
+    ("money", "plain", "@{h} charged twice for the same order, $84.50 x2. chat said wait 10 days, its been 22"),
+    ("money", "plain", "@{h} where is my refund? returned the sofa 7 weeks ago and your own tracking shows it arrived at the warehouse"),
+    ("money", "plain", "@{h} listing said $129 a night, checkout said $129 plus a $45 'resort fee' PER NIGHT. hidden fees are such a scam"),
+    ("money", "plain", "@{h} I've opened a dispute with my bank for the \u00a3212 you overcharged me. should never have had to come to this"),
+    ("money", "sarcastic", "@{h} thanks for charging me for a ride I cancelled before the driver even moved. real entrepreneurial spirit"),
+    ("money", "sarcastic", "@{h} love how signing up takes 1 click but cancelling and getting my money back takes 6 weeks and 4 phone calls \U0001F60D"),
+    ("money", "sarcastic", "@{h} so kind of you to raise my bill 30% without telling me. really appreciate being treated like a cash machine"),
+    # churn
+    ("churn", "plain", "@{h} 12 years a customer and this is how you treat me. closing all my accounts on Monday"),
+    ("churn", "plain", "@{h} that's it, I'm switching supplier. can't deal with another year of this"),
+    ("churn", "plain", "@{h} never ordering from u again. cold food, missing items and no refund. deleting the app"),
+    ("churn", "plain", "@{h} please cancel my subscription. I've tried the app, the website and live chat and none of them let me. how do I leave??"),
+    ("churn", "plain", "@{h} after this trip I'm done. next vacation I'm flying with literally anyone else"),
+    ("churn", "sarcastic", "@{h} thanks for making the decision to switch to your competitor so easy!! honestly the best thing you've ever done for me"),
+    ("churn", "sarcastic", "@{h} great job on the new app update, it finally convinced me to cancel. appreciate it \U0001F64F"),
+    ("churn", "sarcastic", "@{h} love the loyalty pricing where new customers get half price and I pay double. bye then \U0001F44B"),
+    # discrimination
+    ("discrimination", "plain", "@{h} my friend in a wheelchair was refused boarding because the staff 'couldn't be bothered' getting the ramp out. disgusting"),
+    ("discrimination", "plain", "@{h} the security guard at your Brixton store followed me round every single aisle. my white mate walked straight past. we all know why"),
+    ("discrimination", "plain", "@{h} your driver cancelled the second he saw my guide dog. 3rd time this month. that's illegal and you know it"),
+    ("discrimination", "plain", "@{h} the guy at your dealership only spoke to my husband and ignored me completely. it's MY car. sexist nonsense in this day and age"),
+    ("discrimination", "plain", "@{h} front desk told me and my husband they 'assumed we'd want twin beds' and smirked. we booked a king. homophobic and humiliating"),
+    ("discrimination", "sarcastic", "@{h} love being asked if I'm 'sure I can afford' the car while the guy after me gets a test drive straight away. great customer service"),
+    ("discrimination", "sarcastic", "@{h} thanks to your pharmacist for the lecture about my hijab while I was just trying to pick up my meds. very welcoming"),
+    ("discrimination", "sarcastic", "@{h} great to know that at 72 I'm apparently too old to be helped with your self checkout. really appreciated the eye roll"),
+    # controls
+    ("safety", "control", "@{h} your new spicy chicken burger is absolutely KILLER \U0001F525\U0001F525 nearly died it's that good"),
+    ("money", "control", "@{h} just wanted to say thank you, the refund for the double charge landed this morning. quick and painless"),
+    ("outage", "control", "@{h} internet was down earlier but Jake on your support line had it sorted in 10 mins. legend"),
+    ("legal", "control", "@{h} quick question, do I need a lawyer to transfer my car lease to my brother or can u do it in branch?"),
+    ("data_breach", "control", "@{h} what's the best way to turn on two factor auth? want to make sure my account never gets hacked"),
+    ("churn", "control", "@{h} was about to cancel but your retention team sorted me a better deal, staying another year \U0001F44D"),
+]
+
+SETS = {"A": SET_A, "B": SET_B, "C": SET_C, "D": SET_D, "E": SET_E, "F": SET_F, "G": SET_G, "H": SET_H}
+PARTS = {"A": "tune", "B": "tune", "C": "tune", "D": "tune", "E": "tune", "F": "report", "G": "report", "H": "report"}
 """Each reported set joins the tuning part once its misses inform the rules: set B was the held-out set until
 its first measurement, then set C (44 of 56 escalated at its last report), then set D (33 of 56 with the rules
 of that day: the lab still printed the report part's misses then, so D was read). Since then the report part
