@@ -14,6 +14,7 @@ from sqlmodel import select
 from models.embedder import Embedder, shipped_dir
 from monitor.cli.model import build_embedder_cmd
 from monitor.config import ConfigError
+from monitor.config.sections import SemanticRiskConfig
 from monitor.escalations import flag_escalations
 from monitor.escalations.risk import find_risks, praise_frame
 from monitor.escalations.semantic import EXAMPLES, RiskExamples, risk_examples
@@ -27,7 +28,7 @@ CASHIER = "@acme brilliant, your cashier ignored us and served every white custo
 
 @pytest.fixture(scope="module")
 def examples() -> RiskExamples:
-    return RiskExamples(EXAMPLES, 0.45, Embedder(threads=1))
+    return RiskExamples(EXAMPLES, SemanticRiskConfig().threshold, Embedder(threads=1))
 
 
 def reasons_by_text(engine: object) -> dict[str, list[str]]:

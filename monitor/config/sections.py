@@ -116,7 +116,7 @@ class SemanticRiskConfig(Strict):
     when praise frames it: sarcasm)."""
 
     enabled: bool = True
-    threshold: float = Field(0.45, gt=0, lt=1)
+    threshold: float = Field(0.52, gt=0, lt=1)
     """Cosine similarity to the nearest example at which a mention counts (higher = fewer, surer)."""
     examples: dict[RiskCategory, list[str]] = Field(default_factory=dict)
     """Example complaints added to the built-in ones, per category, in a customer's plain words."""

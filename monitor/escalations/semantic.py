@@ -2,8 +2,8 @@
 
 The phrase lists in :mod:`monitor.escalations.risk` catch what a customer writes in the words
 someone listed; customers keep finding others ("the car seat you sold us snapped on the first
-bump", "my email and password from your site are on a list online"). Here each category has a
-handful of plain example complaints (:data:`EXAMPLES`); a mention addressed to the brand whose
+bump", "my email and password from your site are on a list online"). Here each category has
+36 plain example complaints by two authors (:mod:`monitor.escalations.examples`); a mention addressed to the brand whose
 sentence embedding (:mod:`models.embedder`, all-MiniLM-L6-v2, trained for semantic
 similarity) reaches ``escalation.semantic.threshold`` cosine similarity with one of them
 counts as a risk of that category, with the example as its reason ("safety: like 'your
@@ -16,11 +16,15 @@ resembles "your service is down and I can't use it" as much as a furious complai
 (:func:`monitor.escalations.risk.praise_frame`): the model reads the tone as positive or a stock
 frame ("thanks for", "love how") is there, and nothing says the problem was fixed.
 
-How the threshold was chosen: the similarity of real tweets to their nearest example (the
-escalation lab's tune half of TweetEval validation and the Apple set, 2,728 tweets, few of them
-risk complaints) has its 99.5th percentile at 0.459, so about one real tweet in 200 resembles an
-example that closely; the default is 0.45. It was fixed from the real tweets alone, before the
-planted report set was measured.
+How the threshold was chosen (0.52): real tweets that are not negative must not resemble a
+risk, since resemblance in praise is strong. Among the escalation lab's tune half of TweetEval
+validation and the Apple set (2,728 real tweets), 0.30% of those labelled neutral or positive
+reach 0.52 with the 252 examples, as many as reached 0.45 with the first author's 42 (the
+threshold before); at those matched rates resemblance reaches 55% of the tune half's planted
+risk complaints instead of 46%, and 23% of its traps instead of 37%. Negative real tweets are not
+counted as false matches: the closest ones are risks ("I wrapped my charger and it began
+smoking", 0.67 from "My phone charger overheated and started a fire"). Fixed on the tune half,
+before the planted report sets were measured with it.
 
 This is nearest-example matching (a k-NN with k = 1 over hand-written prototypes), not a
 trained classifier: there is no labelled set of risk complaints to train one on, and a
@@ -39,45 +43,9 @@ from typing import Any
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from monitor.escalations.examples import EXAMPLES
 
-EXAMPLES: dict[str, tuple[str, ...]] = {
-    "legal": (
-        "I am going to sue you", "my lawyer will be in touch", "I will take you to court",
-        "I am reporting you to the regulator", "this is illegal and I will take legal action",
-        "I'm filing a complaint with the consumer protection agency",
-    ),
-    "safety": (
-        "your product injured me", "I got food poisoning from your food", "your product caught fire",
-        "my child was hurt because of your product", "this is dangerous and someone could get killed",
-        "there was something disgusting in my food and I got sick", "your driver nearly ran me over",
-    ),
-    "data_breach": (
-        "my personal data was leaked", "my account was hacked", "you sent my private information to a stranger",
-        "someone else can see my account details", "my password and email were exposed",
-        "you shared my address without my permission",
-    ),
-    "outage": (
-        "your service is down and I can't use it", "the app keeps crashing and nothing works",
-        "my flight was cancelled and I am stuck", "my order never arrived", "no internet for days",
-        "I have been waiting for hours and nobody helps",
-    ),
-    "money": (
-        "you charged me twice and I want a refund", "I was overcharged",
-        "you took money from my account without permission", "I want my money back",
-        "I'm disputing the charge with my bank", "you still bill me after I cancelled",
-    ),
-    "churn": (
-        "I am cancelling my account", "I'm switching to your competitor", "I will never buy from you again",
-        "I'm done with you, closing my account", "after years as a loyal customer I'm leaving",
-    ),
-    "discrimination": (
-        "your staff treated me differently because of my race", "I was refused service because I'm disabled",
-        "your employee made sexist comments", "they were racist to me",
-        "the store is not accessible for wheelchair users", "I was discriminated against because of my religion",
-    ),
-}
-"""Plain example complaints per risk category; ``escalation.semantic.examples`` adds to them."""
+log = logging.getLogger(__name__)
 
 CACHE_SIZE = 50_000
 """Texts whose nearest example is remembered (the rules job sees a mention again on rescoring)."""
