@@ -72,6 +72,25 @@ def test_a_negated_phrase_is_excused_only_when_the_model_is_confidently_positive
                                     "@acme not cancelling my subscription, yet. fix the app"}
 
 
+def test_a_risk_named_to_say_it_is_none_counts_for_nothing(engine: Engine, acme: int) -> None:
+    """Grateful customers name the risk they did not suffer; the model often reads them as negative anyway
+    (these p_negative are the shipped model's on the first three texts, from the escalation lab's tune traps)."""
+    add_mention(engine, acme, "@acme I'm not leaving, you sorted my bill out in five minutes. great support",
+                p_negative=0.87)  # a weak term said to be dealt with
+    add_mention(engine, acme, "@acme not cancelling my subscription after all, you guys sorted it out in minutes. "
+                "thank you!", p_negative=0.61)  # a negated strong phrase in a text that reports the fix
+    add_mention(engine, acme, "@acme I would never sue you, you are the best. just wanted to say thanks for the help "
+                "today", p_negative=0.51)  # a negated strong phrase in praise
+    add_mention(engine, acme, "@acme my bill is wrong again and nobody answers", p_negative=0.87)  # the same term, meant
+    add_mention(engine, acme, "@acme not cancelling my subscription, yet. fix the app", p_negative=0.6,
+                label="neutral")  # "fix" asks for a fix: nothing was dealt with
+    add_mention(engine, acme, "@acme the bill is still not sorted after three calls", p_negative=0.87)  # negated fix
+    flag_escalations(engine, make_config(), now=NOW)
+    assert set(by_text(engine)) == {"@acme my bill is wrong again and nobody answers",
+                                    "@acme not cancelling my subscription, yet. fix the app",
+                                    "@acme the bill is still not sorted after three calls"}
+
+
 @pytest.mark.parametrize(("tone", "escalated"), [(0.45, True), (0.9, False)])
 def test_the_model_reading_praise_around_a_problem_is_sarcasm(engine: Engine, acme: int, tone: float,
                                                              escalated: bool) -> None:

@@ -63,6 +63,15 @@ def test_an_excused_phrase_counts_as_weak_and_sarcasm_needs_the_brand_addressed(
     assert "tone reads positive" in compute(Signals(p_negative=0.05, risks=(LEGAL,), addressed=True)).reasons[0]
 
 
+def test_a_negated_or_resolved_weak_term_adds_no_risk() -> None:
+    outage = RiskHit("outage", "delay", strong=False, negated=False)
+    assert compute(Signals(p_negative=0.8, risks=(outage,))).parts["risk"] > 0
+    for moot in (RiskHit("outage", "delay", strong=False, negated=True),
+                 RiskHit("outage", "delay", strong=False, negated=False, resolved=True)):
+        p = compute(Signals(p_negative=0.8, risks=(moot,)))
+        assert p.parts["risk"] == 0 and not any("delay" in r for r in p.reasons)
+
+
 def test_a_post_found_late_loses_up_to_15_points() -> None:
     assert score(age=timedelta(minutes=50)) == score()
     assert score() - score(age=timedelta(hours=48)) == 15

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.escalations.risk import STRONG, WEAK, expand, find_risks, inflections
+from monitor.escalations.risk import STRONG, WEAK, expand, find_risks, inflections, says_resolved
 
 
 def hits(text: str) -> list[tuple[str, str, bool, bool]]:
@@ -115,3 +115,21 @@ def test_everyday_phrases_near_the_new_risk_words_are_not_risks(text: str) -> No
 def test_praise_of_access_or_a_deposit_returned_is_not_sarcasm() -> None:
     for text in ("@acme love the new wheelchair ramp, thank you", "@acme thanks, deposit back in two days"):
         assert [h.phrase for h in find_risks(text, praise=True) if h.strong] == []
+
+
+@pytest.mark.parametrize(("text", "resolved"), [
+    ("I was worried about the outage but it was fixed before I noticed", True),  # the fix follows "but"
+    ("it was fixed but now the delay is worse", False),  # the fix before "but" is about something else
+    ("you sorted my bill out in five minutes", True),
+    ("the bill is still not sorted", False),  # a negated fix
+    ("please fix my broken heater", False),  # "fix" asks; it reports nothing
+])
+def test_a_risk_word_is_resolved_when_a_fix_is_reported_near_it(text: str, resolved: bool) -> None:
+    [hit] = find_risks(text)
+    assert hit.resolved is resolved and hit.moot is (resolved or hit.negated)
+
+
+def test_a_text_says_resolved_only_for_an_unnegated_fix_it_reports() -> None:
+    assert says_resolved("not cancelling after all, you guys sorted it out")
+    assert not says_resolved("not cancelling yet. fix the app")
+    assert not says_resolved("three weeks and it is still not fixed")

@@ -10,8 +10,9 @@ negativity     0-40    40 x the model's ``p_negative``; in a mention addressed t
                        cannot hide it: see ``risk.py``)
 risk           0-40    the heaviest category found: legal, safety, data breach 30; discrimination
                        25; outage or service failure, money 15; churn 12. A strong phrase counts
-                       in full, a weak term half, times ``p_negative``. Each further category
-                       adds 5.
+                       in full, a weak term half, times ``p_negative``; a weak term (or excused
+                       phrase) that is negated or reported fixed counts nothing ("never had a
+                       single outage", "you sorted my bill out"). Each further category adds 5.
 anger          0-6     6 x the emotion head's ``p_anger`` x the negativity above: a furious
                        complaint outranks a sad or resigned one of the same negativity; anger
                        in a mention that is not negative counts for little (0 without an
@@ -111,6 +112,8 @@ def _risk_points(signals: Signals) -> tuple[float, list[str]]:
     words: dict[str, str] = {}
     for hit in signals.risks:
         full = hit.strong and hit.phrase not in signals.excused
+        if not full and hit.moot:
+            continue  # "never had a single outage", "you sorted my bill out": named to say it is no risk
         points = RISK_WEIGHTS[hit.category] * (1.0 if full else WEAK_RISK_SHARE * signals.p_negative)
         if points > best.get(hit.category, -1.0):
             best[hit.category] = points

@@ -7,9 +7,13 @@ discrimination), each with two lists:
   "stranded", "charged me twice", "never fly with you again"). Addressed to the brand, one
   escalates the mention whatever the model reads in its tone, because sarcasm ("thank you
   for leaving my grandma stranded") reads as praise to a sentiment model. The one excuse: the
-  phrase is negated ("no need to sue, you fixed it") *and* the model is confidently positive.
+  phrase is negated ("no need to sue, you fixed it") *and* the model is confidently positive or
+  the words are kind: a fix reported anywhere (:data:`DONE_CUES`: "not cancelling after all, you
+  sorted it out") or praise ("I would never sue you, thanks for the help").
 - **weak terms** are risky words with innocent uses ("down", "lost", "court", "refund"); they
   raise the priority of a mention in proportion to its negativity, and never escalate alone.
+  Negated or reported fixed near it ("never had a single delay", "you sorted my bill out"), a term
+  is *moot* and raises nothing: the customer names the risk to say there is none.
 
 **Sarcasm** frames a problem in praise ("thanks for the 6 hour delay", "love how your servers go
 down"): in a text with such praise, a weak term that is not negated counts as strong, except
@@ -197,6 +201,9 @@ RESOLVED_CUES = frozenset({
     "repaired", "replaced", "restored", "recovered", "handled",
 })
 """Words that say a problem was dealt with: praise around "fixed the crashes" is thanks, not sarcasm."""
+DONE_CUES = frozenset({"fixed", "sorted", "resolved", "solved", "repaired", "replaced", "restored", "recovered",
+                       "handled"})
+"""The cues that can only report a fix, not ask for one ("fix the app" asks)."""
 
 NEGATION_CUES = frozenset({
     "no", "not", "never", "none", "nothing", "nobody", "neither", "nor", "without", "cannot", "cant",
@@ -207,6 +214,7 @@ NEGATION_WINDOW = 4
 PSEUDO_NEGATIONS = re.compile(r"\b(?:can'?t|cannot) wait\b|\bnot (?:only|just)\b|\bno (?:doubt|wonder)\b")
 """Phrases that hold a cue but negate nothing ("can't wait for the class action"), as NegEx lists them."""
 _CLAUSE_END = re.compile(r"[,;.!?:]|\bbut\b")
+_PUNCTUATION = re.compile(r"[,;.!?:]")
 _WORD = re.compile(r"[\w']+")
 
 
@@ -215,6 +223,7 @@ class RiskHit:
     """One risk found in a text: its category, the words matched, strong or weak, negated or not.
 
     ``sarcastic``: a weak term made strong because praise frames it ("love how your servers go down").
+    ``resolved``: a word near it reports the problem dealt with (:data:`DONE_CUES`: "you sorted my bill out").
     """
 
     category: str
@@ -222,6 +231,12 @@ class RiskHit:
     strong: bool
     negated: bool
     sarcastic: bool = False
+    resolved: bool = False
+
+    @property
+    def moot(self) -> bool:
+        """Negated or dealt with: the customer names the risk to say it is not one ("never had a single outage")."""
+        return self.negated or self.resolved
 
 
 def expand(pattern: str) -> list[str]:
@@ -238,12 +253,27 @@ def negated(folded: str, start: int) -> bool:
     return any(w in NEGATION_CUES for w in words)
 
 
-def resolved(folded: str, start: int, end: int) -> bool:
-    """Whether a :data:`RESOLVED_CUES` word sits within :data:`NEGATION_WINDOW` words of the term, in its clause."""
+def resolved(folded: str, start: int, end: int, cues: frozenset[str] = RESOLVED_CUES) -> bool:
+    """Whether an unnegated ``cues`` word sits within :data:`NEGATION_WINDOW` words of the term, in its
+    clause; after the term the clause runs on past "but" ("worried about the outage but it was fixed"),
+    before it does not ("it was fixed but now the app is down")."""
     before = _CLAUSE_END.split(folded[:start])[-1]
-    after = _CLAUSE_END.split(folded[end:])[0]
-    near = _WORD.findall(before)[-NEGATION_WINDOW:] + _WORD.findall(after)[:NEGATION_WINDOW]
-    return any(w in RESOLVED_CUES for w in near)
+    offset = start - len(before)
+    for m in reversed(list(_WORD.finditer(before))[-NEGATION_WINDOW:]):
+        if m.group(0) in cues:
+            return not negated(folded, offset + m.start())
+    after = _PUNCTUATION.split(folded[end:])[0]
+    for m in list(_WORD.finditer(after))[:NEGATION_WINDOW]:
+        if m.group(0) in cues:
+            return not negated(folded, end + m.start())
+    return False
+
+
+def says_resolved(text: str) -> bool:
+    """Whether ``text`` anywhere says a problem was dealt with: an unnegated :data:`DONE_CUES` word
+    ("you guys sorted it out"; "still not fixed" and "fix the app" do not)."""
+    folded = _fold(text)
+    return any(not negated(folded, m.start()) for m in _WORD.finditer(folded) if m.group(0) in DONE_CUES)
 
 
 def _fold(text: str) -> str:
@@ -325,7 +355,8 @@ def find_risks(text: str, extra_strong: Mapping[str, Iterable[str]] | None = Non
         is_negated = negated(folded, m.start())
         sarcastic = (praise and not strong and not is_negated and phrase not in RESOLUTIONS
                      and not resolved(folded, m.start(), m.end()))
-        hits.append(RiskHit(category, phrase, strong or sarcastic, is_negated, sarcastic))
+        done = resolved(folded, m.start(), m.end(), DONE_CUES)
+        hits.append(RiskHit(category, phrase, strong or sarcastic, is_negated, sarcastic, done))
     return hits
 
 
@@ -345,6 +376,11 @@ def praise_frame(text: str, praise: bool = False) -> bool:
 def _praised(folded: str, praise: bool) -> bool:
     """The model reads the text as positive (``praise``) or a stock praise frame is in it."""
     return praise or _sarcasm_cues().search(folded) is not None
+
+
+def praised(text: str, praise: bool = False) -> bool:
+    """Whether ``text`` praises: the model reads it as positive (``praise``) or a stock praise frame is in it."""
+    return _praised(_fold(text), praise)
 
 
 @lru_cache(maxsize=1)

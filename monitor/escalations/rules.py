@@ -6,8 +6,9 @@ A mention is escalated for a brand when either
   engagement and its velocity, repeated contact, age) reaches ``escalation.min_priority``; or
 - it is **addressed to the brand** and names a **strong risk phrase** (``risk.py``), unless
   the phrase is negated *and* the model is confidently positive (``p_positive >=
-  escalation.confident_positive``). Sarcasm reads as praise to the model, so the tone alone
-  never excuses "thank you for leaving my grandma stranded". A mention that **reads like** one of
+  escalation.confident_positive``) or the words are kind (a fix reported, or praise). Sarcasm
+  reads as praise to the model, so the tone alone never excuses "thank you for leaving my grandma
+  stranded" (its phrase is not negated). A mention that **reads like** one of
   a category's example complaints (``semantic.py``, ``escalation.semantic``), in wording no list
   holds, counts as a weak term of that category, and as a strong phrase when praise frames it.
 
@@ -35,7 +36,7 @@ from sqlmodel import Session, col, select
 from collectors.base import full_text
 from monitor.config import BrandConfig, Config, EscalationConfig
 from monitor.escalations.priority import REPEAT_POINTS, Priority, Signals, compute, strong_hits, tier
-from monitor.escalations.risk import RiskHit, find_risks, praise_frame
+from monitor.escalations.risk import RiskHit, find_risks, praise_frame, praised, says_resolved
 from monitor.escalations.semantic import Resemblance, RiskExamples, risk_examples
 from monitor.store import (
     UNSUPPORTED,
@@ -82,9 +83,12 @@ def addressed_handle(text: str, in_reply_to: str | None, handles: Iterable[str])
     return None
 
 
-def excused(risks: Iterable[RiskHit], p_positive: float, rules: EscalationConfig) -> frozenset[str]:
-    """The strong phrases that do not count: negated, in a mention the model reads as confidently positive."""
-    if p_positive < rules.confident_positive:
+def excused(risks: Iterable[RiskHit], p_positive: float, rules: EscalationConfig, *, kind: bool = False,
+            ) -> frozenset[str]:
+    """The strong phrases that do not count: negated, in a mention the model reads as confidently positive
+    or whose words are kind (``kind``: it says the problem was dealt with, "not cancelling after all, you
+    sorted it out", or praises, "I would never sue you, thanks for the help")."""
+    if p_positive < rules.confident_positive and not kind:
         return frozenset()
     return frozenset(h.phrase for h in risks if h.strong and h.negated)
 
@@ -113,7 +117,9 @@ def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: E
         if hit is not None:
             risks = (*risks, resembles(hit, praise_frame(text, p_positive >= rules.sarcasm_tone)))
     engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
-    signals = Signals(p_negative=p_negative, risks=risks, excused=excused(risks, p_positive, rules),
+    kind = any(h.strong and h.negated for h in risks) and (
+        says_resolved(text) or praised(text, p_positive >= rules.sarcasm_tone))
+    signals = Signals(p_negative=p_negative, risks=risks, excused=excused(risks, p_positive, rules, kind=kind),
                       addressed=handle is not None, author_reach=mention.author_reach, engagement=engagement,
                       age=max(now - mention.created_at, timedelta(0)), prior_contacts=prior_contacts,
                       p_anger=p_anger or 0.0)
