@@ -246,7 +246,10 @@ KEPT = (PRIMARY, "sentiment", "emotion")
 
 
 def auxiliary_labels(folder: Path) -> tuple[str, ...]:
-    """Class names of a TweetEval-layout task from its ``mapping.txt`` (``id<TAB>name...``), else ids."""
+    """Class names of a TweetEval-layout task from its ``mapping.txt`` (``id<TAB>name...``).
+
+    Raises FileNotFoundError when there is none (no such task folder).
+    """
     mapping = folder / "mapping.txt"
     if not mapping.exists():
         raise FileNotFoundError(f"{folder}: no mapping.txt (TweetEval layout); is the task name right?")
