@@ -3,11 +3,11 @@
 The phrase lists in :mod:`monitor.escalations.risk` catch what a customer writes in the words
 someone listed; customers keep finding others ("the car seat you sold us snapped on the first
 bump", "my email and password from your site are on a list online"). Here each category has
-36 plain example complaints by two authors (:mod:`monitor.escalations.examples`); a mention addressed to the brand whose
-sentence embedding (:mod:`models.embedder`, all-MiniLM-L6-v2, trained for semantic
-similarity) reaches ``escalation.semantic.threshold`` cosine similarity with one of them
-counts as a risk of that category, with the example as its reason ("safety: like 'your
-product injured me'").
+35 to 37 plain example complaints by two authors (:mod:`monitor.escalations.examples`); a
+mention addressed to the brand whose sentence embedding (:mod:`models.embedder`,
+all-MiniLM-L6-v2, trained for semantic similarity) reaches ``escalation.semantic.threshold``
+cosine similarity with one of them counts as a risk of that category, with the example as its
+reason ("safety: like 'your product injured me'").
 
 A resemblance is a **weak** risk (it raises the priority of a negative mention, as a listed weak
 term does), because resemblance is about the topic, not how bad it is: "is the app down?"
