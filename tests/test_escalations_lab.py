@@ -67,6 +67,14 @@ def test_the_command_prints_before_and_after_and_writes_json(shared_data: Path, 
     assert "Escalation queue, care mix, report part" in result.output and "goals: precision >= 0.90" in result.output
     figures = json.loads(out.read_text(encoding="utf-8"))["results"]["care"]
     assert [f["rule"] for f in figures] == ["before", "after"] and figures[1]["planted"] == 168  # sets F, G and H
+    args = ["-c", str(config), "escalation-lab", "--data", str(shared_data), "--mix", "care", "--limit", "120"]
+    result = CliRunner().invoke(cli, [*args, "--set", "h", "--json", str(out)])  # one set, as it was measured
+    assert result.exit_code == 0, result.output
+    one = json.loads(out.read_text(encoding="utf-8"))["results"]["care"]
+    assert one[1]["planted"] == 56 and one[1]["mentions"] == figures[1]["mentions"] - 124  # F and G left out
+    result = CliRunner().invoke(cli, [*args, "--set", "B"])
+    assert result.exit_code == 2 and "--set" in result.output and "B is not a set of the report part; use F, G, H" \
+        in " ".join(result.output.split())
 
 
 def test_missing_data_is_a_clear_error_not_a_skip(tmp_path: Path) -> None:

@@ -27,8 +27,10 @@ def lab_config(base: Any, **escalation: Any) -> Any:
 
 
 def run_lab(scorer: Any, base: Any, data_dir: Path, *, mixes: tuple[str, ...] = ("care", "natural"),
-            part: str = "report", limit: int | None = None, bars: tuple[int, ...] = ()) -> dict[str, list[Any]]:
-    """Figures per mix, before and after (and at each priority bar in ``bars``), on one part of the data.
+            part: str = "report", limit: int | None = None, bars: tuple[int, ...] = (),
+            sets: tuple[str, ...] = ()) -> dict[str, list[Any]]:
+    """Figures per mix, before and after (and at each priority bar in ``bars``), on one part of the data
+    (only the planted sets named in ``sets``, when given; the real tweets and every time stay as they are).
 
     Raises :class:`monitor.lab.escalation_data.LabDataError` when the data is missing.
     """
@@ -38,7 +40,8 @@ def run_lab(scorer: Any, base: Any, data_dir: Path, *, mixes: tuple[str, ...] = 
     config = lab_config(base)
     out: dict[str, list[Any]] = {}
     for mix in mixes:
-        mentions = [m for m in build(data_dir, mix=mix, limit=limit) if m.gold.part == part]
+        mentions = [m for m in build(data_dir, mix=mix, limit=limit) if m.gold.part == part
+                    and (not sets or m.gold.planted is None or m.gold.source.removeprefix("planted ") in sets)]
         scores = score_mentions(mentions, scorer)
         variants = {f"bar {b}": lab_config(base, min_priority=b) for b in bars}
         # the report part's misses are counted, never shown: a rule written after reading them would be fitted
@@ -109,13 +112,22 @@ def _pct(x: float | None) -> str:
               help="Use only this many real tweets (a quick check; figures not comparable).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the figures to this JSON file.")
+@click.option("--set", "sets", multiple=True, metavar="NAME",
+              help="Only this set of planted complaints (repeatable; A to E are the tune part's, F to H the report's).")
 @pass_ctx
 def escalation_lab(ctx: Any, data_dir: Path, part: str, mixes: tuple[str, ...], bars: tuple[int, ...],
-                   limit: int | None, json_out: Path | None) -> None:
+                   limit: int | None, json_out: Path | None, sets: tuple[str, ...]) -> None:
     """Measure the escalation queue on real tweets scored by the model: before and after, same data, same run."""
+    from monitor.lab.escalation_cases import PARTS
+
+    wrong = [name for name in sets if PARTS.get(name.upper()) != part]
+    if wrong:
+        names = ", ".join(sorted(n for n, p in PARTS.items() if p == part))
+        raise click.BadParameter(f"{', '.join(wrong)} is not a set of the {part} part; use {names}",
+                                 param_hint="--set")
     app = ctx.app
     results = run_lab(app.scorer, app.config, data_dir, mixes=mixes or ("care", "natural"), part=part,
-                      bars=bars, limit=limit)
+                      bars=bars, limit=limit, sets=tuple(n.upper() for n in sets))
     print_lab(results, part)
     if json_out:
         payload = {mix: [f.as_dict() for f in figs] for mix, figs in results.items()}
