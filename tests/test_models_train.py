@@ -289,3 +289,5 @@ def test_model_command_options_out_of_range_are_clear_errors(tmp_path: Path) -> 
     assert bad.exit_code == 2 and "--heldout" in bad.output and not (tmp_path / "t").exists()
     bad = CliRunner().invoke(promote_cmd, [str(tmp_path), "--into", str(tmp_path), "--tolerance", "0.5"])
     assert bad.exit_code == 2 and "--tolerance" in bad.output
+    bad = CliRunner().invoke(train_cmd, ["--out", str(tmp_path / "a"), "--auxiliary", "emoji", "--auxiliary-limit", "0"])
+    assert bad.exit_code == 2 and "--auxiliary-limit" in bad.output and not (tmp_path / "a").exists()

@@ -159,7 +159,7 @@ def _optional_data(value: str) -> str | None:
 @click.option("--auxiliary", default="", show_default=True,
               help="Comma-separated TweetEval tasks in ../shared/data/tweeteval_other (e.g. emoji,irony) that "
                    "train the encoder through heads the artifact does not keep.")
-@click.option("--auxiliary-limit", type=int, default=None,
+@click.option("--auxiliary-limit", type=click.IntRange(1), default=None,
               help="At most this many training rows per auxiliary task.")
 def train_cmd(base_model: str, init_from: str | None, train_file: str | None, val_file: str | None,
               brand_data: str, emotion_data: str, epochs: float, lr: float, batch_size: int, max_length: int,
