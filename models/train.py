@@ -264,14 +264,14 @@ def head_spec(tasks: dict[str, Task], *, kept_only: bool = False) -> HeadSpec:
     return HeadSpec(tuple((n, tasks[n].labels) for n in order))
 
 
-def _task_metric(name: str, y: np.ndarray, logits: np.ndarray) -> dict[str, float]:
-    n = len(EMOTIONS) if name == "emotion" else len(LABELS)
-    return scores(y, logits.argmax(1), n)
+def _task_metric(y: np.ndarray, logits: np.ndarray) -> dict[str, float]:
+    """Scores of a head's logits: its classes are the logits' columns."""
+    return scores(y, logits.argmax(1), logits.shape[1])
 
 
 def evaluate_dev(model: MultiTaskModel, tasks: dict[str, Task], pad_id: int) -> dict[str, Any]:
     """Dev-fold scores per kept task and the selection criterion (mean macro-recall of sentiment and brand)."""
-    out: dict[str, Any] = {name: _task_metric(name, t.dev_y, predict_logits(model, name, t.dev_ids, pad_id))
+    out: dict[str, Any] = {name: _task_metric(t.dev_y, predict_logits(model, name, t.dev_ids, pad_id))
                            for name, t in tasks.items() if name in KEPT}
     picked = [out[n]["macro_recall"] for n in ("sentiment", PRIMARY) if n in out]
     out["criterion"] = float(np.mean(picked))
@@ -331,7 +331,7 @@ def _next_batch(task: Task, batch_size: int, seed: int) -> list[int]:
 def report_scores(model: MultiTaskModel, tok: Any, report: dict[str, tuple[list[str], list[int]]],
                   max_length: int, pad_id: int) -> dict[str, dict[str, float]]:
     """Scores on the report sets (validation, the brand test split): for the record, never for choosing."""
-    return {name: _task_metric(name, np.asarray(y), predict_logits(model, name, encode(tok, t, max_length), pad_id))
+    return {name: _task_metric(np.asarray(y), predict_logits(model, name, encode(tok, t, max_length), pad_id))
             for name, (t, y) in report.items()}
 
 
