@@ -31,6 +31,7 @@ from sqlmodel import SQLModel
 
 from monitor.config import Config
 from monitor.errors import UsageError
+from monitor.lab.scenario_bound import storm_chance
 from monitor.lab.scenario_texts import TextPool
 from monitor.lab.scenarios import BrandPlan, World
 from monitor.store import Alert, Brand, Mention, MentionBrand, Sentiment, make_engine, session_scope
@@ -139,6 +140,8 @@ class CaseResult:
 
     plan: BrandPlan
     delays: list[float | None] = field(default_factory=list)
+    chances: list[float | None] = field(default_factory=list)
+    """Per storm, an oracle's chance of alerting within two buckets (:mod:`monitor.lab.scenario_bound`)."""
     alerts_per_storm: list[int] = field(default_factory=list)
     false: list[Sent] = field(default_factory=list)
     alerts: list[Sent] = field(default_factory=list)
@@ -161,6 +164,7 @@ def score_world(world: World, sent: Sequence[Sent], config: Config) -> list[Case
             used.update(matched)
             caught = [mine[k].sent_at for k in matched if mine[k].sent_at <= storm.end + size]
             result.delays.append((min(caught) - storm.start) / size if caught else None)
+            result.chances.append(storm_chance(plan, storm, world.start, size))
             if caught:
                 result.alerts_per_storm.append(len(matched))
         result.false = [s for k, s in enumerate(mine)
@@ -191,9 +195,12 @@ def _row(name: str, cases: list[CaseResult]) -> dict[str, Any]:
     delays = [d for c in cases for d in c.delays]
     caught = [d for d in delays if d is not None]
     per_storm = [n for c in cases for n in c.alerts_per_storm]
+    chances = [p for c in cases for p in c.chances]
     weeks = len(cases)
     return {"family": name, "brand_weeks": weeks, "storms": len(delays), "caught": len(caught),
-            "within_2": sum(d <= 2 for d in caught), "median_delay": statistics.median(caught) if caught else None,
+            "within_2": sum(d <= 2 for d in caught),
+            "oracle_within_2": sum(chances) if chances and None not in chances else None,
+            "median_delay": statistics.median(caught) if caught else None,
             "max_delay": max(caught) if caught else None, "false_alarms": sum(c.false_alarms for c in cases),
             "false_alarms_per_10": 10 * sum(c.false_alarms for c in cases) / weeks if weeks else 0.0,
             "alerts_per_storm": (sum(per_storm) / len(per_storm)) if per_storm else None}
@@ -230,7 +237,8 @@ def suite_json(report: SuiteReport) -> dict[str, Any]:
         "families": report.rows(),
         "storms": [{"brand": c.plan.name, "family": c.plan.family, "start": s.start.isoformat(),
                     "end": s.end.isoformat(), "rise": s.rise, "negatives_per_hour": round(c.plan.mean_negative, 2),
-                    "delay_buckets": d} for c in report.cases for s, d in zip(c.plan.storms, c.delays, strict=True)],
+                    "delay_buckets": d, "oracle_within_2": p} for c in report.cases
+                   for s, d, p in zip(c.plan.storms, c.delays, c.chances, strict=True)],
         "false_alarms": [{"brand": c.plan.name, "family": c.plan.family, "sent_at": a.sent_at.isoformat(),
                           "summary": a.summary} for c in report.cases for a in c.false],
     }
@@ -248,22 +256,27 @@ def print_suite(report: SuiteReport, console: Console) -> None:
                   f"{report.seconds:.0f}s")
     table = Table(title="Per case family (delay: buckets from the storm's true start to the alert; "
                         "FA: false alarms)")
-    for column in ("family", "brand-weeks", "storms", "caught", "≤2 buckets", "median delay", "max delay",
-                   "FA", "FA per 10 brand-weeks", "alerts per storm"):
+    for column in ("family", "brand-weeks", "storms", "caught", "≤2 buckets", "oracle ≤2", "median delay",
+                   "max delay", "FA", "FA per 10 brand-weeks", "alerts per storm"):
         table.add_column(column, justify="left" if column == "family" else "right", no_wrap=column == "family")
     for r in report.rows():
         storms = r["storms"]
         table.add_row(r["family"], str(r["brand_weeks"]), str(storms) if storms else "-",
                       f"{r['caught']}/{storms}" if storms else "-", f"{r['within_2']}/{storms}" if storms else "-",
+                      _fmt(r["oracle_within_2"]) if storms else "-",
                       _fmt(r["median_delay"]), _fmt(r["max_delay"]), str(r["false_alarms"]),
                       f"{r['false_alarms_per_10']:.2f}", _fmt(r["alerts_per_storm"], ".2f"))
     console.print(table)
+    console.print("  oracle ≤2: how many storms an oracle is expected to catch within 2 buckets at the same "
+                  "false-alarm budget, knowing each hour's expected negatives and the gold labels "
+                  "(monitor/lab/scenario_bound.py)")
     for c in report.cases:
-        for storm, delay in zip(c.plan.storms, c.delays, strict=True):
+        for storm, delay, chance in zip(c.plan.storms, c.delays, c.chances, strict=True):
             if delay is None or delay > 2:
+                oracle = "" if chance is None else f", an oracle {chance:.0%} within 2"
                 console.print(f"  {'missed' if delay is None else f'late ({delay:.0f} buckets)'}: {c.plan.name} "
                               f"{storm.rise:g}x from {storm.start:%a %H:%M} for {storm.end - storm.start} "
-                              f"(~{c.plan.mean_negative:.1f} negatives/h)")
+                              f"(~{c.plan.mean_negative:.1f} negatives/h{oracle})")
         for s in c.false:
             console.print(f"  false alarm: {c.plan.name} at {s.sent_at:%a %H:%M}: "
                           f"{s.summary or f'{s.observed:.0f} vs {s.expected:.1f} expected'}")

@@ -50,6 +50,8 @@ FAMILIES = ("quiet", "quiet", "rise2x-night", "rise2x-day", "rise3x-night", "ris
             "daily-peak", "young", "new-brand", "new-source", "few-authors", "outage-lost", "outage-late")
 STORM_FAMILIES = frozenset({"rise2x-night", "rise2x-day", "rise3x-night", "rise3x-day", "spike6x", "young"})
 VOLUME = (4.0, 16.0)
+HOURLY_CV = 0.18
+"""The hourly gamma noise under each hour's Poisson draw (coefficient of variation)."""
 EVAL_START = datetime(2026, 6, 1)  # a Monday, naive UTC
 HOUR = 3600
 DEFAULT_UNIT = ("x", "x")
@@ -72,6 +74,10 @@ class BrandPlan:
     family: str
     mean_negative: float
     storms: list[Storm] = field(default_factory=list)
+    expected: np.ndarray | None = field(default=None, repr=False)
+    """Gold negatives expected per hour from the world's start, before the hourly noise and without storms."""
+    extra: np.ndarray | None = field(default=None, repr=False)
+    """The storms' gold negatives per hour (Poisson, no further noise)."""
 
 
 @dataclass
@@ -189,7 +195,7 @@ def generate_world(seed: int, pool: TextPool, *, history_days: int = 14, familie
         shape = shape * np.where(weekday >= 5, 0.7, 1.0)
         shape /= shape.mean()
         day_level = np.repeat(rng.gamma(1 / 0.15**2, 0.15**2, size=w.hours // 24 + 2), 24)[:w.hours]
-        noise = rng.gamma(1 / 0.18**2, 0.18**2, size=w.hours)
+        noise = rng.gamma(1 / HOURLY_CV**2, HOURLY_CV**2, size=w.hours)
         neg_rate = mean * shape * day_level * noise
         other_rate = mean * rng.uniform(1.5, 2.5) * shape * day_level * rng.gamma(1 / 0.18**2, 0.18**2, size=w.hours)
         t_hours = np.arange(w.hours)
@@ -203,6 +209,7 @@ def generate_world(seed: int, pool: TextPool, *, history_days: int = 14, familie
         if storm is not None:
             plan.storms.append(storm)
             extra = _storm_rate(w, shape, mean, storm, ramp=family != "spike6x")
+        plan.expected, plan.extra = neg_rate / noise, extra
         unit = w.unit((f"forum{b}", "forum")) if family.startswith("outage") else 0
         tag = f"b{b}-"
         neg = w.hourly(neg_rate, w.neg, b, tag)
