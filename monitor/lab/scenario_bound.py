@@ -8,6 +8,8 @@ detector has:
 
 - the true expected number of gold negatives in every hour (the brand's rhythm, its day's level,
   any drift: everything but the hourly noise, which it knows the size of), so it estimates nothing;
+  a second, blinder oracle knows the rhythm but not the day's level (the generator's gamma level
+  per day, which a detector can only learn as the day goes), and allows for it in its null;
 - the gold labels, not the model's (no missed or spurious negatives), and one count per person
   (a storm's follow-up posts add nothing, as the detector's ``people`` counting has it).
 
@@ -36,12 +38,13 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from monitor.lab.scenarios import HOURLY_CV, BrandPlan, Storm
+from monitor.lab.scenarios import DAILY_CV, HOURLY_CV, BrandPlan, Storm
 
 BUDGET_PER_10_WEEKS = 1.0
 """The suite's false-alarm goal: at most one per 10 brand-weeks."""
 TESTS_PER_BUCKET = 2
 DRAWS = 20_000
+LEVEL_POINTS = 121
 
 
 def alpha_for(bucket: timedelta) -> float:
@@ -51,54 +54,94 @@ def alpha_for(bucket: timedelta) -> float:
 
 
 def _pmf(mean: float, size: int) -> np.ndarray:
-    """The null count's probabilities 0..size-1: Poisson under gamma noise of CV ``HOURLY_CV``."""
+    """One hour's null count, probabilities 0..size-1: Poisson under gamma noise of CV ``HOURLY_CV``."""
     r = 1 / HOURLY_CV**2
     return stats.nbinom.pmf(np.arange(size), r, r / (r + mean))
 
 
-@lru_cache(maxsize=100_000)
-def _cut(means: tuple[float, ...], alpha: float) -> int:
-    """The smallest count whose null tail P(sum >= count) is at most ``alpha``, for the sum of the
-    hours with expected ``means`` (each negative binomial, independent)."""
-    size = int(sum(means) * 4 + 60 * len(means) + 20)
+def _sum_pmf(means: Sequence[float], size: int) -> np.ndarray:
     pmf = np.array([1.0])
     for m in means:
         pmf = np.convolve(pmf, _pmf(m, size))[:size]
+    return pmf
+
+
+@lru_cache(maxsize=64)
+def _level_grid() -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature for a day's level (gamma, mean 1, CV ``DAILY_CV``): points and weights."""
+    shape = 1 / DAILY_CV**2
+    level = stats.gamma(shape, scale=1 / shape)
+    points = np.linspace(level.ppf(1e-9), level.ppf(1 - 1e-9), LEVEL_POINTS)
+    weights = level.pdf(points)
+    return points, weights / weights.sum()
+
+
+@lru_cache(maxsize=100_000)
+def _cut(days: tuple[tuple[float, ...], ...], alpha: float, known: bool = True) -> int:
+    """The smallest count whose null tail P(sum >= count) is at most ``alpha``, for a window's hours
+    grouped by day (``days``: each day's hourly means). With ``known`` the means are exact; else each
+    day's level is unknown (gamma, CV ``DAILY_CV``, shared by that day's hours)."""
+    means = [m for day in days for m in day]
+    size = int(sum(means) * (4 if known else 6) + 60 * len(means) + 20)
+    pmf = np.array([1.0])
+    for day in days:
+        if known:
+            part = _sum_pmf(day, size)
+        else:
+            points, weights = _level_grid()
+            part = sum(w * _sum_pmf([m * d for m in day], size) for d, w in zip(points, weights, strict=True))
+        pmf = np.convolve(pmf, part)[:size]
     tail = 1.0 - np.concatenate([[0.0], np.cumsum(pmf)[:-1]])  # P(sum >= k)
     return int(np.argmax(tail <= alpha))
 
 
-def _draw(mean: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
-    noise = rng.gamma(1 / HOURLY_CV**2, HOURLY_CV**2, size=(draws, len(mean)))
-    return rng.poisson(mean * noise)
-
-
 def within_two(expected: Sequence[float], extra: Sequence[float], alpha: float, *,
-               rng: np.random.Generator | None = None, draws: int = DRAWS) -> float:
+               days: Sequence[int] | None = None, rng: np.random.Generator | None = None,
+               draws: int = DRAWS) -> float:
     """The oracle's chance of an alert at the end of the storm's first or second bucket.
 
     ``expected``: the three buckets' null means, the one before the storm and its first two;
-    ``extra``: the storm's mean in its first two buckets.
+    ``extra``: the storm's mean in its first two buckets. With ``days`` (each bucket's day), the
+    means leave out the day's level, which the oracle does not know: it is drawn (gamma, CV
+    ``DAILY_CV``, one per day), as the scenario generator draws it.
     """
     rng = rng or np.random.default_rng(0)
-    before, first, second = (round(float(x), 3) for x in expected)
-    counts = _draw(np.array([before, first, second]), rng, draws)
+    mean = np.array([round(float(x), 3) for x in expected])
+    hourly = rng.gamma(1 / HOURLY_CV**2, HOURLY_CV**2, size=(draws, 3))
+    if days is not None:
+        shape = 1 / DAILY_CV**2
+        level = {d: rng.gamma(shape, 1 / shape, size=draws) for d in dict.fromkeys(days)}
+        hourly = hourly * np.stack([level[d] for d in days], axis=1)
+    counts = rng.poisson(mean * hourly)
     counts[:, 1:] += rng.poisson(np.maximum(np.asarray(extra, dtype=float), 0), size=(draws, 2))
-    hit = ((counts[:, 1] >= _cut((first,), alpha))
-           | (counts[:, 0] + counts[:, 1] >= _cut((before, first), alpha))
-           | (counts[:, 2] >= _cut((second,), alpha))
-           | (counts[:, 1] + counts[:, 2] >= _cut((first, second), alpha)))
+    known = days is None
+    group = list(days) if days is not None else [0, 0, 0]
+
+    def cut(*hours: int) -> int:
+        by_day: dict[int, list[float]] = {}
+        for h in hours:
+            by_day.setdefault(group[h], []).append(float(mean[h]))
+        return _cut(tuple(tuple(v) for v in by_day.values()), alpha, known)
+
+    hit = ((counts[:, 1] >= cut(1)) | (counts[:, 0] + counts[:, 1] >= cut(0, 1))
+           | (counts[:, 2] >= cut(2)) | (counts[:, 1] + counts[:, 2] >= cut(1, 2)))
     return float(hit.mean())
 
 
-def storm_chance(plan: BrandPlan, storm: Storm, world_start: object, bucket: timedelta) -> float | None:
-    """:func:`within_two` for one planted storm of ``plan`` (hourly buckets only; None otherwise or
-    when the plan carries no expected rates)."""
-    if plan.expected is None or plan.extra is None or bucket != timedelta(hours=1):
+def storm_chance(plan: BrandPlan, storm: Storm, world_start: object, bucket: timedelta, *,
+                 knows_day: bool = True) -> float | None:
+    """:func:`within_two` for one planted storm of ``plan``: the oracle knows each hour's expected negatives
+    (``knows_day``) or only the brand's rhythm, not the day's level. Hourly buckets only; None otherwise
+    or when the plan carries no expected rates."""
+    if plan.expected is None or plan.extra is None or plan.day_level is None or bucket != timedelta(hours=1):
         return None
     a = int((storm.start - world_start) / bucket)  # type: ignore[operator]
     if a < 1 or a + 2 > len(plan.expected):
         return None
     seed = zlib.crc32(f"{plan.name} {a}".encode())  # the same draws every run
-    return within_two(plan.expected[a - 1:a + 2], plan.extra[a:a + 2], alpha_for(bucket),
-                      rng=np.random.default_rng(seed))
+    hours = slice(a - 1, a + 2)
+    if knows_day:
+        return within_two(plan.expected[hours], plan.extra[a:a + 2], alpha_for(bucket),
+                          rng=np.random.default_rng(seed))
+    return within_two(plan.expected[hours] / plan.day_level[hours], plan.extra[a:a + 2], alpha_for(bucket),
+                      days=[h // 24 for h in range(a - 1, a + 2)], rng=np.random.default_rng(seed))

@@ -142,6 +142,8 @@ class CaseResult:
     delays: list[float | None] = field(default_factory=list)
     chances: list[float | None] = field(default_factory=list)
     """Per storm, an oracle's chance of alerting within two buckets (:mod:`monitor.lab.scenario_bound`)."""
+    rhythm_chances: list[float | None] = field(default_factory=list)
+    """The same for an oracle that knows the brand's rhythm but not the day's level."""
     alerts_per_storm: list[int] = field(default_factory=list)
     false: list[Sent] = field(default_factory=list)
     alerts: list[Sent] = field(default_factory=list)
@@ -165,6 +167,7 @@ def score_world(world: World, sent: Sequence[Sent], config: Config) -> list[Case
             caught = [mine[k].sent_at for k in matched if mine[k].sent_at <= storm.end + size]
             result.delays.append((min(caught) - storm.start) / size if caught else None)
             result.chances.append(storm_chance(plan, storm, world.start, size))
+            result.rhythm_chances.append(storm_chance(plan, storm, world.start, size, knows_day=False))
             if caught:
                 result.alerts_per_storm.append(len(matched))
         result.false = [s for k, s in enumerate(mine)
@@ -196,10 +199,12 @@ def _row(name: str, cases: list[CaseResult]) -> dict[str, Any]:
     caught = [d for d in delays if d is not None]
     per_storm = [n for c in cases for n in c.alerts_per_storm]
     chances = [p for c in cases for p in c.chances]
+    rhythm = [p for c in cases for p in c.rhythm_chances]
     weeks = len(cases)
     return {"family": name, "brand_weeks": weeks, "storms": len(delays), "caught": len(caught),
             "within_2": sum(d <= 2 for d in caught),
             "oracle_within_2": sum(chances) if chances and None not in chances else None,
+            "rhythm_oracle_within_2": sum(rhythm) if rhythm and None not in rhythm else None,
             "median_delay": statistics.median(caught) if caught else None,
             "max_delay": max(caught) if caught else None, "false_alarms": sum(c.false_alarms for c in cases),
             "false_alarms_per_10": 10 * sum(c.false_alarms for c in cases) / weeks if weeks else 0.0,
@@ -237,8 +242,8 @@ def suite_json(report: SuiteReport) -> dict[str, Any]:
         "families": report.rows(),
         "storms": [{"brand": c.plan.name, "family": c.plan.family, "start": s.start.isoformat(),
                     "end": s.end.isoformat(), "rise": s.rise, "negatives_per_hour": round(c.plan.mean_negative, 2),
-                    "delay_buckets": d, "oracle_within_2": p} for c in report.cases
-                   for s, d, p in zip(c.plan.storms, c.delays, c.chances, strict=True)],
+                    "delay_buckets": d, "oracle_within_2": p, "rhythm_oracle_within_2": q} for c in report.cases
+                   for s, d, p, q in zip(c.plan.storms, c.delays, c.chances, c.rhythm_chances, strict=True)],
         "false_alarms": [{"brand": c.plan.name, "family": c.plan.family, "sent_at": a.sent_at.isoformat(),
                           "summary": a.summary} for c in report.cases for a in c.false],
     }
@@ -256,24 +261,24 @@ def print_suite(report: SuiteReport, console: Console) -> None:
                   f"{report.seconds:.0f}s")
     table = Table(title="Per case family (delay: buckets from the storm's true start to the alert; "
                         "FA: false alarms)")
-    for column in ("family", "brand-weeks", "storms", "caught", "≤2 buckets", "oracle ≤2", "median delay",
-                   "max delay", "FA", "FA per 10 brand-weeks", "alerts per storm"):
+    for column in ("family", "brand-weeks", "storms", "caught", "≤2 buckets", "oracle ≤2 (day / rhythm)",
+                   "median delay", "max delay", "FA", "FA per 10 brand-weeks", "alerts per storm"):
         table.add_column(column, justify="left" if column == "family" else "right", no_wrap=column == "family")
     for r in report.rows():
         storms = r["storms"]
         table.add_row(r["family"], str(r["brand_weeks"]), str(storms) if storms else "-",
                       f"{r['caught']}/{storms}" if storms else "-", f"{r['within_2']}/{storms}" if storms else "-",
-                      _fmt(r["oracle_within_2"]) if storms else "-",
+                      f"{_fmt(r['oracle_within_2'])} / {_fmt(r['rhythm_oracle_within_2'])}" if storms else "-",
                       _fmt(r["median_delay"]), _fmt(r["max_delay"]), str(r["false_alarms"]),
                       f"{r['false_alarms_per_10']:.2f}", _fmt(r["alerts_per_storm"], ".2f"))
     console.print(table)
     console.print("  oracle ≤2: how many storms an oracle is expected to catch within 2 buckets at the same "
-                  "false-alarm budget, knowing each hour's expected negatives and the gold labels "
-                  "(monitor/lab/scenario_bound.py)")
+                  "false-alarm budget, seeing the gold labels and knowing each hour's expected negatives (day) or "
+                  "only the brand's rhythm, not the day's level (rhythm) (monitor/lab/scenario_bound.py)")
     for c in report.cases:
-        for storm, delay, chance in zip(c.plan.storms, c.delays, c.chances, strict=True):
+        for storm, delay, chance, blind in zip(c.plan.storms, c.delays, c.chances, c.rhythm_chances, strict=True):
             if delay is None or delay > 2:
-                oracle = "" if chance is None else f", an oracle {chance:.0%} within 2"
+                oracle = "" if chance is None or blind is None else f", an oracle {chance:.0%} / {blind:.0%} within 2"
                 console.print(f"  {'missed' if delay is None else f'late ({delay:.0f} buckets)'}: {c.plan.name} "
                               f"{storm.rise:g}x from {storm.start:%a %H:%M} for {storm.end - storm.start} "
                               f"(~{c.plan.mean_negative:.1f} negatives/h{oracle})")

@@ -52,6 +52,8 @@ STORM_FAMILIES = frozenset({"rise2x-night", "rise2x-day", "rise3x-night", "rise3
 VOLUME = (4.0, 16.0)
 HOURLY_CV = 0.18
 """The hourly gamma noise under each hour's Poisson draw (coefficient of variation)."""
+DAILY_CV = 0.15
+"""The gamma-distributed level of each day (each 24 hours from the world's start), shared by its hours."""
 EVAL_START = datetime(2026, 6, 1)  # a Monday, naive UTC
 HOUR = 3600
 DEFAULT_UNIT = ("x", "x")
@@ -78,6 +80,8 @@ class BrandPlan:
     """Gold negatives expected per hour from the world's start, before the hourly noise and without storms."""
     extra: np.ndarray | None = field(default=None, repr=False)
     """The storms' gold negatives per hour (Poisson, no further noise)."""
+    day_level: np.ndarray | None = field(default=None, repr=False)
+    """Each hour's day level (one gamma draw per 24 hours from the world's start; ``expected`` includes it)."""
 
 
 @dataclass
@@ -194,7 +198,7 @@ def generate_world(seed: int, pool: TextPool, *, history_days: int = 14, familie
         weekday = ((np.arange(w.hours) + w.offset) // 24 + w.t0.weekday()) % 7
         shape = shape * np.where(weekday >= 5, 0.7, 1.0)
         shape /= shape.mean()
-        day_level = np.repeat(rng.gamma(1 / 0.15**2, 0.15**2, size=w.hours // 24 + 2), 24)[:w.hours]
+        day_level = np.repeat(rng.gamma(1 / DAILY_CV**2, DAILY_CV**2, size=w.hours // 24 + 2), 24)[:w.hours]
         noise = rng.gamma(1 / HOURLY_CV**2, HOURLY_CV**2, size=w.hours)
         neg_rate = mean * shape * day_level * noise
         other_rate = mean * rng.uniform(1.5, 2.5) * shape * day_level * rng.gamma(1 / 0.18**2, 0.18**2, size=w.hours)
@@ -209,7 +213,7 @@ def generate_world(seed: int, pool: TextPool, *, history_days: int = 14, familie
         if storm is not None:
             plan.storms.append(storm)
             extra = _storm_rate(w, shape, mean, storm, ramp=family != "spike6x")
-        plan.expected, plan.extra = neg_rate / noise, extra
+        plan.expected, plan.extra, plan.day_level = neg_rate / noise, extra, day_level
         unit = w.unit((f"forum{b}", "forum")) if family.startswith("outage") else 0
         tag = f"b{b}-"
         neg = w.hourly(neg_rate, w.neg, b, tag)
