@@ -58,6 +58,24 @@ def test_reingesting_the_same_batch_changes_nothing(app: Any) -> None:
         assert s.get(SourceState, "x").mentions_collected == 50
 
 
+def test_a_row_another_writer_stored_first_is_not_returned_as_stored(app: Any) -> None:
+    from monitor.ingest import bulk
+    from monitor.ingest.language import Language
+    from monitor.store import session_scope, utcnow
+
+    ingest_mentions(app.engine, "x", [mention(1)], app.config.brands)
+    now, lang = utcnow(), Language("en", "platform")
+    with session_scope(app.engine) as session:  # no duplicate check first: the insert itself must notice
+        ids = bulk.allocate_ids(session, 2)
+        stored = bulk.insert(session, [bulk.row(ids[0], mention(1), "x", now, lang),
+                                       bulk.row(ids[1], mention(2), "x", now, lang)])
+    assert stored == {ids[1]} and count(app) == 2
+    with session_scope(app.engine) as session:
+        ids = bulk.allocate_ids(session, 1)
+        assert bulk.insert(session, [bulk.row(ids[0], mention(3), "x", now, lang)]) == {ids[0]}
+    assert count(app) == 3
+
+
 def test_same_id_on_another_platform_is_another_mention(app: Any) -> None:
     ingest_mentions(app.engine, "x", [mention(1)], app.config.brands)
     result = ingest_mentions(app.engine, "reddit", [mention(1, platform="reddit")], app.config.brands)

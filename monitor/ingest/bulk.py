@@ -99,11 +99,14 @@ def insert(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[int]:
     if conn.dialect.name == "postgresql":
         return _copy_mentions(conn, rows)
     when = _time_format(conn.dialect)
-    conn.exec_driver_sql(
+    collected = {t: when(t) for t in {r[19] for r in rows}}  # a page is collected at one time: formatted once
+    result = conn.exec_driver_sql(
         f"INSERT INTO mention ({', '.join(COLUMNS)}) VALUES ({', '.join(['?'] * len(COLUMNS))}) "
         "ON CONFLICT (platform, native_id) DO NOTHING",
-        [(*r[:18], when(r[18]), when(r[19]), r[20]) for r in rows])
+        [(*r[:18], when(r[18]), collected[r[19]], r[20]) for r in rows])
     ids = [r[0] for r in rows]
+    if result.rowcount == len(rows):  # every row went in (the usual case under the write lock): no read-back
+        return set(ids)
     stored = {int(i) for (i,) in conn.execute(select(M.c.id).where(M.c.id >= min(ids), M.c.id <= max(ids)))}
     return stored & set(ids)
 

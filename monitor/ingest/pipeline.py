@@ -9,13 +9,14 @@ it once for every source, so storage, matching and the model read the same text.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -221,12 +222,21 @@ def store_page(
 
 def save_cursor(session: Session, source: str, cursor: dict[str, Any], *, collected: int = 0) -> None:
     """Set ``source``'s cursor and add ``collected`` to its count, inside the caller's transaction:
-    one upsert statement (loading and flushing the ORM row cost 2 ms a page)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new = insert(SourceState).values(name=source, cursor=dict(cursor), mentions_collected=collected, runs=0)
-    session.execute(new.on_conflict_do_update(
+    one upsert statement, built once per dialect (loading and flushing the ORM row cost 2 ms a page,
+    building the statement anew 1.2 ms)."""
+    conn = session.connection()
+    conn.execute(_cursor_upsert(conn.dialect.name), {"name": source, "cursor": dict(cursor), "collected": collected})
+
+
+@functools.lru_cache(maxsize=4)
+def _cursor_upsert(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    new = insert(SourceState).values(name=bindparam("name"), cursor=bindparam("cursor", type_=JSON),
+                                     mentions_collected=bindparam("collected"), runs=0)
+    return new.on_conflict_do_update(
         index_elements=["name"],
-        set_={"cursor": new.excluded.cursor, "mentions_collected": col(SourceState.mentions_collected) + collected}))
+        set_={"cursor": new.excluded.cursor,
+              "mentions_collected": col(SourceState.mentions_collected) + new.excluded.mentions_collected})
 
 
 def load_cursor(engine: Engine, source: str) -> dict[str, Any]:
