@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -66,7 +66,7 @@ def _sum_pmf(means: Sequence[float], size: int) -> np.ndarray:
     return pmf
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1)
 def _level_grid() -> tuple[np.ndarray, np.ndarray]:
     """Quadrature for a day's level (gamma, mean 1, CV ``DAILY_CV``): points and weights."""
     shape = 1 / DAILY_CV**2
@@ -128,14 +128,14 @@ def within_two(expected: Sequence[float], extra: Sequence[float], alpha: float, 
     return float(hit.mean())
 
 
-def storm_chance(plan: BrandPlan, storm: Storm, world_start: object, bucket: timedelta, *,
+def storm_chance(plan: BrandPlan, storm: Storm, world_start: datetime, bucket: timedelta, *,
                  knows_day: bool = True) -> float | None:
     """:func:`within_two` for one planted storm of ``plan``: the oracle knows each hour's expected negatives
     (``knows_day``) or only the brand's rhythm, not the day's level. Hourly buckets only; None otherwise
     or when the plan carries no expected rates."""
     if plan.expected is None or plan.extra is None or plan.day_level is None or bucket != timedelta(hours=1):
         return None
-    a = int((storm.start - world_start) / bucket)  # type: ignore[operator]
+    a = int((storm.start - world_start) / bucket)
     if a < 1 or a + 2 > len(plan.expected):
         return None
     seed = zlib.crc32(f"{plan.name} {a}".encode())  # the same draws every run
