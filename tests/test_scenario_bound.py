@@ -83,6 +83,9 @@ def test_every_planted_storm_of_a_world_gets_a_chance() -> None:
         assert storm_chance(plan, storm, world.start, 2 * HOUR) is None
         rhythm_only = storm_chance(plan, storm, world.start, HOUR, knows_day=False)
         assert rhythm_only is not None and 0.0 <= rhythm_only <= 1.0
+        blind = storm_chance(plan, storm, world.start, HOUR, knows_day=False, seen=(0.0, 0.05))
+        assert blind is not None and blind < 0.01  # a model that sees no negative sees no storm
+        assert storm_chance(plan, storm, world.start, HOUR, knows_day=False, seen=(1.0, 0.0)) == rhythm_only
     quiet = next(p for p in world.brands if p.family == "quiet")
     assert quiet.expected is not None
     assert quiet.expected.mean() == pytest.approx(quiet.mean_negative, rel=0.25)  # rhythm and day levels average out

@@ -11,7 +11,9 @@ detector has:
   a second, blinder oracle knows the rhythm but not the day's level (the generator's gamma level
   per day, which a detector can only learn as the day goes), and allows for it in its null;
 - the gold labels, not the model's (no missed or spurious negatives), and one count per person
-  (a storm's follow-up posts add nothing, as the detector's ``people`` counting has it).
+  (a storm's follow-up posts add nothing, as the detector's ``people`` counting has it); a third
+  oracle knows the rhythm only and counts the model's negatives, as the detector does, so the three
+  side by side split what is lost to not knowing the day, to the model, and to the detector.
 
 At the end of each bucket it tests the last bucket's count and the last two buckets' count, each
 against its exact null distribution (negative binomial: Poisson under the generator's gamma noise;
@@ -129,19 +131,26 @@ def within_two(expected: Sequence[float], extra: Sequence[float], alpha: float, 
 
 
 def storm_chance(plan: BrandPlan, storm: Storm, world_start: datetime, bucket: timedelta, *,
-                 knows_day: bool = True) -> float | None:
+                 knows_day: bool = True, seen: tuple[float, float] | None = None) -> float | None:
     """:func:`within_two` for one planted storm of ``plan``: the oracle knows each hour's expected negatives
-    (``knows_day``) or only the brand's rhythm, not the day's level. Hourly buckets only; None otherwise
-    or when the plan carries no expected rates."""
-    if plan.expected is None or plan.extra is None or plan.day_level is None or bucket != timedelta(hours=1):
+    (``knows_day``) or only the brand's rhythm, not the day's level. With ``seen`` = (the model's recall on
+    gold negatives, the share of the other mentions it calls negative), it counts the model's negatives
+    instead of the gold ones (each hour still one negative binomial: the model's few false negatives add
+    their own noise, which the oracle's null overstates a little). Hourly buckets only; None otherwise or
+    when the plan carries no expected rates."""
+    if (plan.expected is None or plan.extra is None or plan.day_level is None or plan.other_expected is None
+            or bucket != timedelta(hours=1)):
         return None
     a = int((storm.start - world_start) / bucket)
     if a < 1 or a + 2 > len(plan.expected):
         return None
     seed = zlib.crc32(f"{plan.name} {a}".encode())  # the same draws every run
     hours = slice(a - 1, a + 2)
+    expected, extra = plan.expected[hours], plan.extra[a:a + 2]
+    if seen is not None:
+        recall, false_rate = seen
+        expected, extra = recall * expected + false_rate * plan.other_expected[hours], recall * extra
     if knows_day:
-        return within_two(plan.expected[hours], plan.extra[a:a + 2], alpha_for(bucket),
-                          rng=np.random.default_rng(seed))
-    return within_two(plan.expected[hours] / plan.day_level[hours], plan.extra[a:a + 2], alpha_for(bucket),
+        return within_two(expected, extra, alpha_for(bucket), rng=np.random.default_rng(seed))
+    return within_two(expected / plan.day_level[hours], extra, alpha_for(bucket),
                       days=[h // 24 for h in range(a - 1, a + 2)], rng=np.random.default_rng(seed))

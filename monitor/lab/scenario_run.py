@@ -144,6 +144,8 @@ class CaseResult:
     """Per storm, an oracle's chance of alerting within two buckets (:mod:`monitor.lab.scenario_bound`)."""
     rhythm_chances: list[float | None] = field(default_factory=list)
     """The same for an oracle that knows the brand's rhythm but not the day's level."""
+    model_chances: list[float | None] = field(default_factory=list)
+    """The same for an oracle that knows the rhythm and counts the model's negatives, as the detector does."""
     alerts_per_storm: list[int] = field(default_factory=list)
     false: list[Sent] = field(default_factory=list)
     alerts: list[Sent] = field(default_factory=list)
@@ -153,8 +155,10 @@ class CaseResult:
         return len(self.false)
 
 
-def score_world(world: World, sent: Sequence[Sent], config: Config) -> list[CaseResult]:
-    """Match each world's alerts to its planted storms; the rest are false alarms."""
+def score_world(world: World, sent: Sequence[Sent], config: Config,
+                seen: tuple[float, float] | None = None) -> list[CaseResult]:
+    """Match each world's alerts to its planted storms; the rest are false alarms. ``seen``: the model's
+    recall on gold negatives and its rate of false negatives among the others, for the third oracle."""
     size, cooldown = config.spikes.bucket, config.spikes.cooldown
     out = []
     for b, plan in enumerate(world.brands):
@@ -168,6 +172,8 @@ def score_world(world: World, sent: Sequence[Sent], config: Config) -> list[Case
             result.delays.append((min(caught) - storm.start) / size if caught else None)
             result.chances.append(storm_chance(plan, storm, world.start, size))
             result.rhythm_chances.append(storm_chance(plan, storm, world.start, size, knows_day=False))
+            result.model_chances.append(None if seen is None else storm_chance(plan, storm, world.start, size,
+                                                                               knows_day=False, seen=seen))
             if caught:
                 result.alerts_per_storm.append(len(matched))
         result.false = [s for k, s in enumerate(mine)
@@ -200,11 +206,13 @@ def _row(name: str, cases: list[CaseResult]) -> dict[str, Any]:
     per_storm = [n for c in cases for n in c.alerts_per_storm]
     chances = [p for c in cases for p in c.chances]
     rhythm = [p for c in cases for p in c.rhythm_chances]
+    model = [p for c in cases for p in c.model_chances]
     weeks = len(cases)
     return {"family": name, "brand_weeks": weeks, "storms": len(delays), "caught": len(caught),
             "within_2": sum(d <= 2 for d in caught),
             "oracle_within_2": sum(chances) if chances and None not in chances else None,
             "rhythm_oracle_within_2": sum(rhythm) if rhythm and None not in rhythm else None,
+            "model_oracle_within_2": sum(model) if model and None not in model else None,
             "median_delay": statistics.median(caught) if caught else None,
             "max_delay": max(caught) if caught else None, "false_alarms": sum(c.false_alarms for c in cases),
             "false_alarms_per_10": 10 * sum(c.false_alarms for c in cases) / weeks if weeks else 0.0,
@@ -215,7 +223,7 @@ def run_suite(pool: TextPool, config: Config, seeds: Sequence[int], *, history_d
               families: tuple[str, ...] | None = None, detector: Detector | None = None,
               console: Console | None = None) -> SuiteReport:
     """Generate and replay one world per seed; returns the scored cases."""
-    from monitor.lab.scenarios import FAMILIES, generate_world
+    from monitor.lab.scenarios import FAMILIES, generate_world, model_sight
 
     started = time.monotonic()
     detector = detector or load_detector(None)
@@ -226,7 +234,7 @@ def run_suite(pool: TextPool, config: Config, seeds: Sequence[int], *, history_d
         mentions += len(world)
         t = time.monotonic()
         sent = replay(world, pool, config, detector)
-        cases += score_world(world, sent, config)
+        cases += score_world(world, sent, config, model_sight(pool))
         if console is not None:
             console.print(f"world {seed}: {len(world):,} mentions, {len(world.brands)} brands, "
                           f"{len(sent)} alert(s), {time.monotonic() - t:.0f}s")
@@ -242,8 +250,10 @@ def suite_json(report: SuiteReport) -> dict[str, Any]:
         "families": report.rows(),
         "storms": [{"brand": c.plan.name, "family": c.plan.family, "start": s.start.isoformat(),
                     "end": s.end.isoformat(), "rise": s.rise, "negatives_per_hour": round(c.plan.mean_negative, 2),
-                    "delay_buckets": d, "oracle_within_2": p, "rhythm_oracle_within_2": q} for c in report.cases
-                   for s, d, p, q in zip(c.plan.storms, c.delays, c.chances, c.rhythm_chances, strict=True)],
+                    "delay_buckets": d, "oracle_within_2": p, "rhythm_oracle_within_2": q,
+                    "model_oracle_within_2": r} for c in report.cases
+                   for s, d, p, q, r in zip(c.plan.storms, c.delays, c.chances, c.rhythm_chances, c.model_chances,
+                                            strict=True)],
         "false_alarms": [{"brand": c.plan.name, "family": c.plan.family, "sent_at": a.sent_at.isoformat(),
                           "summary": a.summary} for c in report.cases for a in c.false],
     }
@@ -261,24 +271,27 @@ def print_suite(report: SuiteReport, console: Console) -> None:
                   f"{report.seconds:.0f}s")
     table = Table(title="Per case family (delay: buckets from the storm's true start to the alert; "
                         "FA: false alarms)")
-    for column in ("family", "brand-weeks", "storms", "caught", "≤2 buckets", "oracle ≤2 (day / rhythm)",
+    for column in ("family", "brand-weeks", "storms", "caught", "≤2 buckets", "oracle ≤2 (day / rhythm / model)",
                    "median delay", "max delay", "FA", "FA per 10 brand-weeks", "alerts per storm"):
         table.add_column(column, justify="left" if column == "family" else "right", no_wrap=column == "family")
     for r in report.rows():
         storms = r["storms"]
         table.add_row(r["family"], str(r["brand_weeks"]), str(storms) if storms else "-",
                       f"{r['caught']}/{storms}" if storms else "-", f"{r['within_2']}/{storms}" if storms else "-",
-                      f"{_fmt(r['oracle_within_2'])} / {_fmt(r['rhythm_oracle_within_2'])}" if storms else "-",
+                      " / ".join(_fmt(r[k]) for k in ("oracle_within_2", "rhythm_oracle_within_2",
+                                                      "model_oracle_within_2")) if storms else "-",
                       _fmt(r["median_delay"]), _fmt(r["max_delay"]), str(r["false_alarms"]),
                       f"{r['false_alarms_per_10']:.2f}", _fmt(r["alerts_per_storm"], ".2f"))
     console.print(table)
     console.print("  oracle ≤2: how many storms an oracle is expected to catch within 2 buckets at the same "
-                  "false-alarm budget, seeing the gold labels and knowing each hour's expected negatives (day) or "
-                  "only the brand's rhythm, not the day's level (rhythm) (monitor/lab/scenario_bound.py)")
+                  "false-alarm budget: seeing the gold labels and knowing each hour's expected negatives (day) or "
+                  "only the brand's rhythm, not the day's level (rhythm); knowing the rhythm and counting the "
+                  "model's negatives, as the detector does (model) (monitor/lab/scenario_bound.py)")
     for c in report.cases:
-        for storm, delay, chance, blind in zip(c.plan.storms, c.delays, c.chances, c.rhythm_chances, strict=True):
+        for storm, delay, *odds in zip(c.plan.storms, c.delays, c.chances, c.rhythm_chances, c.model_chances,
+                                       strict=True):
             if delay is None or delay > 2:
-                oracle = "" if chance is None or blind is None else f", an oracle {chance:.0%} / {blind:.0%} within 2"
+                oracle = "" if None in odds else f", oracles {' / '.join(f'{p:.0%}' for p in odds)} within 2"
                 console.print(f"  {'missed' if delay is None else f'late ({delay:.0f} buckets)'}: {c.plan.name} "
                               f"{storm.rise:g}x from {storm.start:%a %H:%M} for {storm.end - storm.start} "
                               f"(~{c.plan.mean_negative:.1f} negatives/h{oracle})")

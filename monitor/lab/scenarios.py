@@ -82,6 +82,8 @@ class BrandPlan:
     """The storms' gold negatives per hour (Poisson, no further noise)."""
     day_level: np.ndarray | None = field(default=None, repr=False)
     """Each hour's day level (one gamma draw per 24 hours from the world's start; ``expected`` includes it)."""
+    other_expected: np.ndarray | None = field(default=None, repr=False)
+    """The same as ``expected`` for the other (neutral and positive) mentions."""
 
 
 @dataclass
@@ -111,6 +113,18 @@ def daily_curve(hour: np.ndarray, phase: float, evening: float) -> np.ndarray:
     return 0.35 + evening * 1.3 * np.exp(-((h - 18) ** 2) / 8) + 0.5 * np.exp(-((h - 10) ** 2) / 6)
 
 
+def others(pool: TextPool) -> np.ndarray:
+    """The texts the other (not negative) mentions are drawn from: neutral ones twice as often as positive."""
+    return np.concatenate([pool.by_gold("neutral"), pool.by_gold("neutral"), pool.by_gold("positive")])
+
+
+def model_sight(pool: TextPool) -> tuple[float, float]:
+    """How the model sees a world's mentions: its recall on the negatives and the share of the others it
+    calls negative, as the others are drawn."""
+    other = others(pool)
+    return pool.recall(), float(pool.model_negative[other].mean()) if len(other) else 0.0
+
+
 class _Builder:
     """Accumulates one world's mentions brand by brand."""
 
@@ -125,7 +139,7 @@ class _Builder:
         self.cols: dict[str, list[np.ndarray]] = {k: [] for k in ("created", "collected", "brand", "unit",
                                                                    "author", "text")}
         self.neg = pool.by_gold("negative")
-        self.other = np.concatenate([pool.by_gold("neutral"), pool.by_gold("neutral"), pool.by_gold("positive")])
+        self.other = others(pool)
 
     def local_hour(self, start: int = 0) -> np.ndarray:
         return (np.arange(start, self.hours) + self.offset) % 24
@@ -201,7 +215,9 @@ def generate_world(seed: int, pool: TextPool, *, history_days: int = 14, familie
         day_level = np.repeat(rng.gamma(1 / DAILY_CV**2, DAILY_CV**2, size=w.hours // 24 + 2), 24)[:w.hours]
         noise = rng.gamma(1 / HOURLY_CV**2, HOURLY_CV**2, size=w.hours)
         neg_rate = mean * shape * day_level * noise
-        other_rate = mean * rng.uniform(1.5, 2.5) * shape * day_level * rng.gamma(1 / 0.18**2, 0.18**2, size=w.hours)
+        other_ratio = rng.uniform(1.5, 2.5)
+        other_noise = rng.gamma(1 / HOURLY_CV**2, HOURLY_CV**2, size=w.hours)
+        other_rate = mean * other_ratio * shape * day_level * other_noise
         t_hours = np.arange(w.hours)
         if family == "drift":
             neg_rate *= 1 + 0.8 * np.clip((t_hours - w.hour_of(EVAL_START)) / (7 * 24), 0, 1)
@@ -214,6 +230,7 @@ def generate_world(seed: int, pool: TextPool, *, history_days: int = 14, familie
             plan.storms.append(storm)
             extra = _storm_rate(w, shape, mean, storm, ramp=family != "spike6x")
         plan.expected, plan.extra, plan.day_level = neg_rate / noise, extra, day_level
+        plan.other_expected = other_rate / other_noise
         unit = w.unit((f"forum{b}", "forum")) if family.startswith("outage") else 0
         tag = f"b{b}-"
         neg = w.hourly(neg_rate, w.neg, b, tag)
