@@ -273,7 +273,8 @@ def print_suite(report: SuiteReport, console: Console) -> None:
                         "FA: false alarms)")
     for column in ("family", "brand-weeks", "storms", "caught", "≤2 buckets", "oracle ≤2 (day / rhythm / model)",
                    "median delay", "max delay", "FA", "FA per 10 brand-weeks", "alerts per storm"):
-        table.add_column(column, justify="left" if column == "family" else "right", no_wrap=column == "family")
+        table.add_column(column, justify="left" if column == "family" else "right",
+                         no_wrap=column == "family" or column.startswith("oracle"))
     for r in report.rows():
         storms = r["storms"]
         table.add_row(r["family"], str(r["brand_weeks"]), str(storms) if storms else "-",
