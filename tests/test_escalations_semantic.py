@@ -106,6 +106,26 @@ def test_in_praise_a_looser_resemblance_counts(tmp_path: Path, examples: RiskExa
     assert list(found[None]) == [PINK] and any(r.startswith("safety: like '") for r in found[None][PINK])
 
 
+CLAIM = "@acme you'll be hearing from the county court, I've issued the claim online"
+"""A plain legal threat the brand-directed model reads as neutral (p_negative 0.03), 0.65 from an example."""
+
+
+def test_a_close_resemblance_escalates_whatever_the_tone_unless_a_look_alike_is_closer(tmp_path: Path) -> None:
+    settled = CLAIM + ". update: you sorted it out, claim withdrawn"
+    found = {}
+    for name, semantic in (("default", {}), ("off", {"strong_threshold": 1}), ("look-alike", {"lookalikes": [CLAIM]})):
+        (tmp_path / name).mkdir()
+        engine = make_db(tmp_path / name)
+        acme = add_brand(engine)
+        add_mention(engine, acme, CLAIM, p_negative=0.03)
+        add_mention(engine, acme, settled, p_negative=0.03)
+        flag_escalations(engine, make_config(escalation={"semantic": semantic}), now=NOW)
+        found[name] = reasons_by_text(engine)
+    assert list(found["default"]) == [CLAIM]  # the settled one says the problem was dealt with
+    assert any(r.startswith("legal: like '") for r in found["default"][CLAIM]), found["default"]
+    assert found["off"] == {} and found["look-alike"] == {}
+
+
 def test_turned_off_the_rules_use_the_phrase_lists_alone(tmp_path: Path) -> None:
     engine = make_db(tmp_path)
     acme = add_brand(engine)
@@ -145,6 +165,8 @@ def test_added_examples_extend_a_category(tmp_path: Path) -> None:
     ({"examples": {"weather": ["it rained"]}}, "escalation.semantic.examples"),
     ({"enabled": "sometimes"}, "escalation.semantic.enabled"),
     ({"threshold": 0.4}, "escalation.semantic: sarcasm_threshold 0.44 is above threshold 0.4"),
+    ({"strong_threshold": 0.5}, "escalation.semantic: strong_threshold 0.5 is below threshold 0.52"),
+    ({"lookalikes": ["fine, thanks", " "]}, "lookalikes: contains an empty entry; remove it"),
 ])
 def test_bad_semantic_settings_name_the_field(semantic: dict[str, object], field: str) -> None:
     with pytest.raises(ConfigError) as err:

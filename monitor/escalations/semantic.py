@@ -32,6 +32,16 @@ resemblance is strong, so only those matches can escalate a mention alone; 0.44 
 praise-framed tune-half real tweets labelled neutral or positive that reach it are again 0.30%
 of all the neutral or positive ones (6 of 1,999): the same budget of false matches.
 
+A **close** resemblance, ``escalation.semantic.strong_threshold`` (0.56) or more, is strong in a plainly
+worded mention (no praise, nothing said to be fixed, no listed risk word negated): "you'll be hearing from
+the county court, I've issued the claim online" is a legal threat however neutral its tone reads to the
+sentiment model (p_negative 0.03). On the lab's tune half no real tweet labelled neutral or positive
+reaches 0.54 (4 of 1,999 reach 0.52); 0.56 keeps a step of margin. Because a grateful customer's words can
+sit as close to a complaint ("the refund was in my account the next morning" is 0.61 from "Still waiting on
+my refund after six weeks."), it must also be closer to its example than to every **look-alike**
+(:mod:`monitor.escalations.lookalikes`: risk words without a complaint, by another author; users add theirs
+in ``escalation.semantic.lookalikes``): one nearest neighbour over complaints and look-alikes.
+
 This is nearest-example matching (a k-NN with k = 1 over hand-written prototypes), not a
 trained classifier: there is no labelled set of risk complaints to train one on, and a
 classifier trained on the lab's planted sets would learn their authors' style. Users add
@@ -50,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from monitor.escalations.examples import EXAMPLES
+from monitor.escalations.lookalikes import LOOKALIKES
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +75,8 @@ class Resemblance:
     category: str
     example: str
     similarity: float
+    lookalike: float = 0.0
+    """The cosine similarity to the closest look-alike: a post with risk words that is no complaint."""
 
 
 class RiskExamples:
@@ -73,9 +86,12 @@ class RiskExamples:
     """
 
     def __init__(self, examples: Mapping[str, Sequence[str]], threshold: float, embedder: Any,
-                 sarcasm_threshold: float | None = None) -> None:
+                 sarcasm_threshold: float | None = None, strong_threshold: float = 1.0,
+                 lookalikes: Sequence[str] = ()) -> None:
         self.threshold = threshold
         self.sarcasm_threshold = threshold if sarcasm_threshold is None else sarcasm_threshold
+        self.strong_threshold = strong_threshold
+        self._lookalikes = list(lookalikes)
         self._embedder = embedder
         self._pairs = [(category, text) for category, texts in examples.items() for text in texts]
         self._matrix: np.ndarray | None = None
@@ -83,8 +99,9 @@ class RiskExamples:
         self._lock = threading.Lock()
 
     def _examples(self) -> np.ndarray:
+        """The examples' embeddings, then the look-alikes' (one matrix, one product per batch)."""
         if self._matrix is None:
-            self._matrix = self._embedder.embed([text for _, text in self._pairs])
+            self._matrix = self._embedder.embed([text for _, text in self._pairs] + self._lookalikes)
         return self._matrix
 
     def nearest(self, texts: Iterable[str]) -> list[Resemblance]:
@@ -95,10 +112,12 @@ class RiskExamples:
             todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
             if todo:
                 sims = self._embedder.embed(todo) @ matrix.T
+                n = len(self._pairs)
                 for text, row in zip(todo, sims, strict=True):
-                    best = int(row.argmax())
+                    best = int(row[:n].argmax())
                     category, example = self._pairs[best]
-                    self._cache[text] = Resemblance(category, example, float(row[best]))
+                    lookalike = float(row[n:].max()) if len(row) > n else 0.0
+                    self._cache[text] = Resemblance(category, example, float(row[best]), lookalike)
                 while len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
             return [self._cache[t] for t in texts]
@@ -108,6 +127,12 @@ class RiskExamples:
         praise frames, ``framed``), else None."""
         hit = self.nearest([text])[0]
         return hit if hit.similarity >= (self.sarcasm_threshold if framed else self.threshold) else None
+
+    def close(self, hit: Resemblance) -> bool:
+        """Whether ``hit`` is close enough to its example to be a complaint of that kind whatever the tone:
+        at ``strong_threshold`` or above, and closer to the example than to any look-alike (the nearest
+        neighbour over complaints and look-alikes is a complaint)."""
+        return hit.similarity >= self.strong_threshold and hit.similarity > hit.lookalike
 
 
 _shared: dict[tuple[Any, ...], RiskExamples | None] = {}
@@ -125,8 +150,9 @@ def risk_examples(semantic: Any) -> RiskExamples | None:
         return None
     categories = dict.fromkeys([*EXAMPLES, *semantic.examples])  # built-in order first, as written
     examples = {c: (*EXAMPLES.get(c, ()), *semantic.examples.get(c, ())) for c in categories}
-    key = (semantic.model, semantic.threshold, semantic.sarcasm_threshold,
-           tuple(sorted((c, tuple(t)) for c, t in examples.items())))
+    lookalikes = (*(t for texts in LOOKALIKES.values() for t in texts), *semantic.lookalikes)
+    key = (semantic.model, semantic.threshold, semantic.sarcasm_threshold, semantic.strong_threshold,
+           tuple(sorted((c, tuple(t)) for c, t in examples.items())), lookalikes)
     with _shared_lock:
         if key not in _shared:
             from models.embedder import Embedder
@@ -134,7 +160,7 @@ def risk_examples(semantic: Any) -> RiskExamples | None:
             found: RiskExamples | None = None
             try:
                 found = RiskExamples(examples, semantic.threshold, Embedder(semantic.model),
-                                     semantic.sarcasm_threshold)
+                                     semantic.sarcasm_threshold, semantic.strong_threshold, lookalikes)
                 found.nearest([])  # loads the model and embeds the examples now
             except Exception as err:  # any load failure: the phrase lists still work
                 log.error("escalation.semantic.model %r cannot be used (%s); escalations use the phrase lists "
