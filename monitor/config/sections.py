@@ -121,8 +121,8 @@ class SemanticRiskConfig(Strict):
     sarcasm_threshold: float = Field(0.44, gt=0, lt=1)
     """The same in a mention that praise frames (sarcasm pulls a complaint's words away from the example's)."""
     strong_threshold: float = Field(0.56, gt=0, le=1)
-    """From this similarity a resemblance is strong (escalates whatever the tone) when no look-alike is closer and
-    the text does not say the problem was dealt with; 1 turns it off."""
+    """From this similarity a resemblance is strong (escalates whatever the tone) when no look-alike is closer, the
+    text does not praise and does not say the problem was dealt with; 1 turns it off."""
     lookalikes: list[str] = Field(default_factory=list)
     """Posts with risk words that are no complaint ("the refund landed this morning"), added to the built-in ones."""
     examples: dict[RiskCategory, list[str]] = Field(default_factory=dict)
