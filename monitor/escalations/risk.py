@@ -196,14 +196,11 @@ RESOLUTIONS = frozenset({"refund", "refunds", "refunded", "money back", "deposit
                          "autism", "autistic"})
 """Weak terms a grateful customer names too ("thanks for the refund", "love the wheelchair ramp"): sarcasm never
 makes them strong."""
-RESOLVED_CUES = frozenset({
-    "fix", "fixed", "fixes", "fixing", "sorted", "sorting", "resolved", "resolving", "solved", "solving",
-    "repaired", "replaced", "restored", "recovered", "handled",
-})
-"""Words that say a problem was dealt with: praise around "fixed the crashes" is thanks, not sarcasm."""
 DONE_CUES = frozenset({"fixed", "sorted", "resolved", "solved", "repaired", "replaced", "restored", "recovered",
                        "handled"})
-"""The cues that can only report a fix, not ask for one ("fix the app" asks)."""
+"""Words that can only report a fix, not ask for one ("fix the app" asks)."""
+RESOLVED_CUES = DONE_CUES | {"fix", "fixes", "fixing", "sorting", "resolving", "solving"}
+"""Words that say a problem was dealt with: praise around "fixed the crashes" is thanks, not sarcasm."""
 
 NEGATION_CUES = frozenset({
     "no", "not", "never", "none", "nothing", "nobody", "neither", "nor", "without", "cannot", "cant",

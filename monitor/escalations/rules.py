@@ -112,23 +112,24 @@ def signals_for(mention: Mention, p_negative: float, p_positive: float, rules: E
     praise frames it, which is sarcasm and strong.
     """
     text = full_text(mention.title, mention.text)
-    risks = tuple(find_risks(text, rules.risk_phrases, rules.risk_terms, praise=p_positive >= rules.sarcasm_tone))
+    praise = p_positive >= rules.sarcasm_tone  # the model reads the text as praise
+    risks = tuple(find_risks(text, rules.risk_phrases, rules.risk_terms, praise=praise))
     handle = addressed_handle(text, mention.in_reply_to, brand.handles if brand else [])
     if examples is not None and handle is not None and not any(h.strong for h in risks):
         # praise around a risk the customer says did not happen or was fixed ("no delay at all today,
         # smooth flight") is no sarcasm, as for the lists' weak terms
         moot = any(h.moot for h in risks)
-        framed = praise_frame(text, p_positive >= rules.sarcasm_tone) and not moot
+        framed = praise_frame(text, praise) and not moot
         hit = examples.match(text, framed=framed)
         if hit is not None:
             # close to an example, a plainly worded text is the complaint whatever the model reads in its tone,
             # unless it says the problem is over; a praising one is sarcasm (framed, above) or gratitude
             close = (examples.close(hit) and not moot and not says_resolved(text)
-                     and not praised(text, p_positive >= rules.sarcasm_tone))
+                     and not praised(text, praise))
             risks = (*risks, resembles(hit, framed, close))
     engagement = mention.engagement or (mention.likes + mention.replies + mention.reposts + mention.quotes)
     kind = any(h.strong and h.negated for h in risks) and (
-        says_resolved(text) or praised(text, p_positive >= rules.sarcasm_tone))
+        says_resolved(text) or praised(text, praise))
     signals = Signals(p_negative=p_negative, risks=risks, excused=excused(risks, p_positive, rules, kind=kind),
                       addressed=handle is not None, author_reach=mention.author_reach, engagement=engagement,
                       age=max(now - mention.created_at, timedelta(0)), prior_contacts=prior_contacts,
