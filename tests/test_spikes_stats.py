@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from monitor.spikes.baseline import Rhythm, calendar, fit, rhythm
+from monitor.spikes.baseline import HOLDOUT_DAYS, PRIOR_ALPHA, PRIOR_DAYS, Rhythm, calendar, fit, rhythm
 from monitor.spikes.coverage import UnitCounts, brand_view, unit_gaps
 from monitor.spikes.details import duration_words, summary
 from monitor.spikes.evidence import NO_SCAN, scan, upper_tail
@@ -122,6 +122,17 @@ def test_overdispersion_is_measured_out_of_sample() -> None:
     assert fits[1].dispersion(12.0) > fits[0].dispersion(12.0) > 1.0
 
 
+def test_three_calm_days_do_not_make_a_busy_brand_poisson() -> None:
+    """However busy the brand, its overdispersion rests on three held-out days: half of it stays the prior's."""
+    rng = np.random.default_rng(3)
+    n = 21 * 24
+    prior, cal = pooled_prior(n, rng)
+    busy = rng.poisson(100 * daily_shape(n)).astype(float)  # Poisson: no day-to-day swing at all in these days
+    found = fit(busy, np.ones(n), np.ones(n, dtype=bool), n, cal, prior, seasonal_min_days=7)
+    assert found is not None
+    assert PRIOR_ALPHA * PRIOR_DAYS / (HOLDOUT_DAYS + PRIOR_DAYS) * 0.8 < found.alpha < PRIOR_ALPHA
+
+
 def test_evidence_accumulates_over_buckets_and_resets_below_expectation() -> None:
     mu = np.full(6, 10.0)
     one = scan(np.array([18.0]), mu[:1], 0.03, 0.002)
@@ -195,7 +206,7 @@ def test_a_sustained_rise_fires_where_no_single_bucket_would() -> None:
     truth = 30 * daily_shape(n)
     y = rng.poisson(truth).astype(float)
     t = n - 9  # 15:00 on a Monday
-    y[t - 3:t + 1] = np.round(truth[t - 3:t + 1] * 1.8)  # four buckets at 1.8 times the usual: none doubles
+    y[t - 3:t + 1] = np.round(truth[t - 3:t + 1] * 1.9)  # four buckets at 1.9 times the usual: none doubles
     units = {("x", "x"): _unit(y * 3, y)}
     view = brand_view(units, {}, t, warmup=24, people=True, per_day=24)
     verdict = judge(make_config().spikes, view, cal, prior, t, fit_usable=view.usable, start=MONDAY + HOUR * t)

@@ -21,8 +21,10 @@ alert). The model is a multiplicative Poisson-style one,
   that scales with volume, as a busy news day does). ``alpha`` is a moment estimate made
   *out of sample* (a rhythm fitted without the last three days, and each day's level taken
   from the days before it, predict them: an in-sample estimate would be flattered by the
-  fit, and a day's swing is not known in advance), shrunk towards ``PRIOR_ALPHA``,
-  floored at 0 (Poisson) and capped at ``MAX_ALPHA``, plus ``RHYTHM_MISFIT`` for a brand in
+  fit, and a day's swing is not known in advance), shrunk towards ``PRIOR_ALPHA`` by the
+  evidence: the sum of squared expectations, and the number of held-out days (the swing of a
+  day's level is shared by all its hours, so three days say little about it however busy the
+  brand: one calm stretch made a busy brand look Poisson and page at 2.4x), floored at 0 (Poisson) and capped at ``MAX_ALPHA``, plus ``RHYTHM_MISFIT`` for a brand in
   its first week (its rhythm is mostly borrowed and may not fit); ``rel_var`` is the relative variance of
   the level itself, so an estimate made on few mentions asks for more evidence.
 """
@@ -57,6 +59,9 @@ PRIOR_ALPHA = 0.05
 """Negative-binomial overdispersion assumed before data speaks (about 22% hour-to-hour noise)."""
 PRIOR_MASS = 500.0
 """How much evidence (sum of squared expectations) weighs as much as the prior."""
+PRIOR_DAYS = 3.0
+"""How many held-out days weigh as much as the prior: the part of the overdispersion that a day's
+level shares among its hours is seen once per day, however busy the brand."""
 MAX_ALPHA = 0.5
 RHYTHM_MISFIT = 0.04
 """Extra squared relative error (20%) of a rhythm borrowed from other brands, fading over a brand's first week."""
@@ -238,7 +243,8 @@ def fit(y: np.ndarray, coverage: np.ndarray, usable: np.ndarray, end: int, cal: 
     x = np.minimum(np.concatenate(xs), _cap(mu)) if xs else np.zeros(0)
     mass = float(np.sum(mu**2))
     raw = float(np.sum((x - mu) ** 2 - mu)) / mass if mass else PRIOR_ALPHA
-    alpha = (mass * raw + PRIOR_MASS * PRIOR_ALPHA) / (mass + PRIOR_MASS)
+    trust = mass / (mass + PRIOR_MASS) * len(mus) / (len(mus) + PRIOR_DAYS)
+    alpha = trust * raw + (1 - trust) * PRIOR_ALPHA
     alpha += RHYTHM_MISFIT * max(0.0, 1.0 - span_days / 7)  # a borrowed rhythm may not fit this brand yet
     alpha = float(np.clip(alpha, 0.0, MAX_ALPHA))
     mean = float(np.mean(level * shape.at(cal, recent) * coverage[recent])) if len(recent) else level
