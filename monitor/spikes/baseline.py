@@ -24,9 +24,10 @@ alert). The model is a multiplicative Poisson-style one,
   fit, and a day's swing is not known in advance), shrunk towards ``PRIOR_ALPHA`` by the
   evidence: the sum of squared expectations, and the number of held-out days (the swing of a
   day's level is shared by all its hours, so three days say little about it however busy the
-  brand: one calm stretch made a busy brand look Poisson and page at 2.4x), floored at 0 (Poisson) and capped at ``MAX_ALPHA``, plus ``RHYTHM_MISFIT`` for a brand in
-  its first week (its rhythm is mostly borrowed and may not fit); ``rel_var`` is the relative variance of
-  the level itself, so an estimate made on few mentions asks for more evidence.
+  brand: one calm stretch made a busy brand look Poisson and page at 2.4x), floored at 0
+  (Poisson) and capped at ``MAX_ALPHA``, plus ``RHYTHM_MISFIT`` for a brand in its first week
+  (its rhythm is mostly borrowed and may not fit); ``rel_var`` is the relative variance of the
+  level itself, so an estimate made on few mentions asks for more evidence.
 """
 
 from __future__ import annotations
