@@ -139,7 +139,7 @@ class SemanticRiskConfig(Strict):
         return v
 
     @model_validator(mode="after")
-    def _sarcasm_not_stricter(self) -> SemanticRiskConfig:
+    def _thresholds_in_order(self) -> SemanticRiskConfig:
         if self.sarcasm_threshold > self.threshold:
             raise ValueError(f"sarcasm_threshold {self.sarcasm_threshold} is above threshold {self.threshold}: "
                              "praise may only lower the bar; set it to the threshold or below")
